@@ -1,0 +1,36 @@
+#pragma once
+/// JSON form of a Circuit (a netlist), read strictly and written so that it reads back the same.
+///
+///   {"nodes": ["a", "b"],            // optional: fixes the node order; elements add the rest
+///    "elements": [
+///      {"type": "conductance", "name": "G1", "nodes": ["a", "b"], "g": 1e-3, "trainable": false},
+///      {"type": "resistor", "name": "R1", "nodes": ["a", "b"], "r": 1000},    // g = 1 / r
+///      {"type": "voltage_source", "name": "V1", "nodes": ["plus", "minus"], "volts": 1.0},
+///      {"type": "current_source", "name": "I1", "nodes": ["from", "to"], "amps": 1e-3,
+///       "trainable": false},
+///      {"type": "diode", "name": "D1", "nodes": ["anode", "cathode"], "model": "shockley",
+///       "Is": 1e-14, "n": 1, "temperature": 300.15, "gmin": 1e-12},  // model "ideal": no Is..gmin
+///      {"type": "vcvs", "name": "E1", "nodes": ["out+", "out-", "ctrl+", "ctrl-"], "gain": 10}]}
+///
+/// Units are SI: siemens, ohms, volts, amperes, kelvin. Ground is "0" or "gnd" (any case).
+/// Names are unique across all elements; a missing name becomes the type's SPICE letter and the
+/// first free number (G1, R1 stored as a conductance, V1, I1, D1, E1). Defaults: trainable false,
+/// diode model "ideal", Is 1e-14 A, n 1, temperature 300.15 K, gmin 1e-12 S.
+/// Every mistake (unknown key or type, wrong JSON type, wrong number of nodes, negative g or r,
+/// duplicate name, ...) throws physlearn::ConfigError naming the JSON path, e.g.
+/// "circuit.elements[3].g".
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "circuits/circuit.h"
+
+namespace physlearn::circuits {
+
+/// Reads a circuit from `j`; `path` is the JSON path of `j` used in error messages ("circuit").
+Circuit circuit_from_json(const nlohmann::json& j, const std::string& path);
+
+/// Writes every node (in index order) and element (conductances, voltage sources, current
+/// sources, diodes, VCVS, each in list order); circuit_from_json reads it back to an equal circuit.
+nlohmann::json circuit_to_json(const Circuit& circuit);
+
+}  // namespace physlearn::circuits

@@ -1,0 +1,62 @@
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "core/schema.h"
+
+namespace physlearn {
+
+json load_json_file(const std::string& filename) {
+  std::ifstream in(filename);
+  if (!in) throw Error(cat(filename, ": cannot open file"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  try {
+    return json::parse(buffer.str());
+  } catch (const json::parse_error& e) {
+    throw Error(cat(filename, ": malformed JSON: ", e.what()));
+  }
+}
+
+void write_file_atomic(const std::string& filename, const std::string& text) {
+  const std::string temporary = filename + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(cat(filename, ": cannot write file"));
+    out << text;
+    out.flush();
+    if (!out) throw Error(cat(filename, ": write failed"));
+  }
+  if (std::rename(temporary.c_str(), filename.c_str()) != 0)
+    throw Error(cat(filename, ": cannot rename temporary file into place"));
+}
+
+void apply_override(json& config, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("--set", json_text(json(assignment)), "must look like key.path=value");
+  std::string path = assignment.substr(0, eq);
+  std::string text = assignment.substr(eq + 1);
+  json value;
+  try {
+    value = json::parse(text);
+  } catch (const json::parse_error&) {
+    value = text;  // a bare word: a string
+  }
+  json* node = &config;
+  std::size_t start = 0;
+  while (true) {
+    auto dot = path.find('.', start);
+    std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (key.empty()) throw ConfigError("--set", json_text(json(assignment)), "has an empty key");
+    if (!node->is_object()) *node = json::object();
+    if (dot == std::string::npos) {
+      (*node)[key] = value;
+      return;
+    }
+    node = &(*node)[key];
+    start = dot + 1;
+  }
+}
+
+}  // namespace physlearn

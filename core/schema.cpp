@@ -1,0 +1,142 @@
+#include "core/schema.h"
+
+#include <iomanip>
+#include <set>
+
+namespace physlearn {
+
+std::string json_text(const json& value) {
+  std::string text = value.dump();
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return text;
+}
+
+std::string join_path(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+Field& Schema::add(std::shared_ptr<Field> field) {
+  for (const auto& f : fields_)
+    if (f->key == field->key) throw std::logic_error("schema declares key twice: " + field->key);
+  fields_.push_back(std::move(field));
+  return *fields_.back();
+}
+
+void Schema::section(const std::string& key, const std::string& doc,
+                     std::function<void(Schema&)> describe) {
+  auto f = std::make_shared<Field>();
+  f->key = key;
+  f->doc = doc;
+  f->type = "section";
+  // The sub-schema binds references into the caller's struct, so it is rebuilt on each use.
+  f->read = [describe](const json& value, const std::string& path) {
+    if (!value.is_object()) throw ConfigError(path, json_text(value), "must be an object");
+    Schema sub;
+    describe(sub);
+    sub.read(value, path);
+  };
+  f->write = [describe]() {
+    Schema sub;
+    describe(sub);
+    return sub.write();
+  };
+  f->default_value = f->write;
+  f->document = [describe](std::ostream& out, const std::string& prefix) {
+    Schema sub;
+    describe(sub);
+    sub.document(out, prefix);
+  };
+  add(f);
+}
+
+void Schema::variant(const std::string& key, const std::string& doc, std::string& type,
+                     std::vector<std::pair<std::string, std::function<void(Schema&)>>> alternatives) {
+  auto f = std::make_shared<Field>();
+  f->key = key;
+  f->doc = doc;
+  f->type = "section";
+  std::string* target = &type;
+  std::string names;
+  for (const auto& a : alternatives) names += (names.empty() ? "" : ", ") + a.first;
+  auto find = [alternatives](const std::string& name) -> const std::function<void(Schema&)>* {
+    for (const auto& a : alternatives)
+      if (a.first == name) return &a.second;
+    return nullptr;
+  };
+  f->read = [target, find, names](const json& value, const std::string& path) {
+    if (!value.is_object()) throw ConfigError(path, json_text(value), "must be an object");
+    std::string chosen = *target;
+    if (value.contains("type")) chosen = detail::convert<std::string>(value["type"], path + ".type");
+    const auto* describe = find(chosen);
+    if (!describe) throw ConfigError(path + ".type", json_text(json(chosen)), "must be one of: " + names);
+    *target = chosen;
+    json rest = value;
+    rest.erase("type");
+    Schema sub;
+    (*describe)(sub);
+    sub.read(rest, path);
+  };
+  f->write = [target, find]() {
+    Schema sub;
+    (*find(*target))(sub);
+    json out = json::object();
+    out["type"] = *target;
+    const json fields = sub.write();
+    for (auto it = fields.begin(); it != fields.end(); ++it) out[it.key()] = it.value();
+    return out;
+  };
+  f->default_value = f->write;
+  f->document = [alternatives, names, target](std::ostream& out, const std::string& prefix) {
+    out << std::left << std::setw(40) << join_path(prefix, "type") << " string  default "
+        << json(*target).dump() << "  one of: " << names << "\n";
+    for (const auto& a : alternatives) {
+      out << "  (" << join_path(prefix, "type") << " = \"" << a.first << "\")\n";
+      Schema sub;
+      a.second(sub);
+      sub.document(out, prefix);
+    }
+  };
+  add(f);
+}
+
+void Schema::read(const json& object, const std::string& path) const {
+  if (!object.is_object()) throw ConfigError(path.empty() ? "(top level)" : path, json_text(object), "must be an object");
+  std::set<std::string> known;
+  for (const auto& f : fields_) known.insert(f->key);
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    if (!known.count(it.key())) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      throw ConfigError(join_path(path, it.key()), json_text(it.value()),
+                        "unknown key (known keys here: " + list + ")");
+    }
+  }
+  for (const auto& f : fields_) {
+    auto it = object.find(f->key);
+    if (it != object.end()) f->read(*it, join_path(path, f->key));
+  }
+}
+
+json Schema::write() const {
+  json out = json::object();
+  for (const auto& f : fields_) out[f->key] = f->write();
+  return out;
+}
+
+void Schema::document(std::ostream& out, const std::string& prefix) const {
+  for (const auto& f : fields_) {
+    std::string path = join_path(prefix, f->key);
+    if (f->document) {
+      out << std::left << std::setw(40) << path << " section  " << f->doc << "\n";
+      f->document(out, path);
+      continue;
+    }
+    out << std::left << std::setw(40) << path << " " << f->type << "  default "
+        << json_text(f->default_value());
+    if (!f->unit.empty()) out << "  unit " << f->unit;
+    if (!f->rule.empty()) out << "  (" << f->rule << ")";
+    out << "  " << f->doc << "\n";
+  }
+}
+
+}  // namespace physlearn

@@ -1,0 +1,29 @@
+#pragma once
+/// Equilibrium Propagation (Scellier & Bengio 2017): the free phase relaxes with the inputs
+/// applied; nudged phases relax on from the free state with the current beta (y - o) injected into
+/// the outputs; each conductance's update comes from its own voltage drops in the phases:
+///   positive: [dE/dg(+beta) - dE/dg(0)] / beta
+///   negative: [dE/dg(0) - dE/dg(-beta)] / beta
+///   centered: [dE/dg(+beta) - dE/dg(-beta)] / (2 beta)
+/// with dE/dg_ij = 1/2 (v_i - v_j)^2 and dE/db_i = -v_i. The estimate tends to the gradient of the
+/// loss at the free equilibrium as beta -> 0.
+#include <string>
+
+#include "learning/gradient.h"
+#include "solvers/equilibrium.h"
+
+namespace physlearn::learning {
+
+enum class EpVariant { Positive, Negative, Centered };
+
+/// "positive", "negative", "centered"; throws ConfigError naming `path` otherwise.
+EpVariant parse_ep_variant(const std::string& name, const std::string& path);
+
+/// Runs the free and nudged phases for one mini-batch and writes the EP gradient estimate into
+/// `gradient` (shaped like the network). On return `free` holds the free equilibrium.
+void ep_gradient(const circuits::LayeredNetwork& net, solvers::EquilibriumSolver& solver,
+                 const Eigen::MatrixXd& input_voltages, const Eigen::MatrixXd& targets,
+                 EpVariant variant, double beta, solvers::LayeredState& free,
+                 ParameterGradient& gradient);
+
+}  // namespace physlearn::learning

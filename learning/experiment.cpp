@@ -1,0 +1,328 @@
+#include "learning/experiment.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "devices/device.h"
+#include "learning/ep.h"
+#include "learning/optimizer.h"
+
+namespace physlearn::learning {
+
+void describe(Schema& s, LearningParams& p) {
+  s.field("rule", p.rule, "learning rule").one_of({"ep"});
+  s.field("variant", p.variant, "EP variant: nudge +beta, -beta, or both (centered)")
+      .one_of({"positive", "negative", "centered"});
+  s.field("beta", p.beta, "nudging strength (conductance of the nudge to the target)")
+      .unit("S").greater(0.0);
+  s.field("epochs", p.epochs, "passes over the training set").min(0);
+  s.field("batch_size", p.batch_size, "samples per mini-batch").min(1);
+  s.field("momentum", p.momentum, "SGD momentum").min(0.0).max(1.0);
+  s.field("lr_weights", p.lr_weights,
+          "learning rate of each layer's conductances (one value: all layers)").min(0.0);
+  s.field("lr_biases", p.lr_biases, "learning rate of each layer's bias currents (one value: all layers)")
+      .min(0.0);
+  s.field("lr_decay", p.lr_decay, "learning rates multiplied by this after every epoch")
+      .greater(0.0).max(1.0);
+  s.field("g_min", p.g_min, "lower bound of trainable conductances").unit("S").min(0.0);
+  s.field("g_max", p.g_max, "upper bound of trainable conductances").unit("S").greater(0.0);
+  s.field("shuffle", p.shuffle, "reshuffle the training set every epoch (seeded)");
+}
+
+void describe(Schema& s, OutputParams& p) {
+  s.field("dir", p.dir, "results folder (empty: runs/<name>; --out overrides)");
+  s.field("progress_seconds", p.progress_seconds,
+          "seconds between progress lines within an epoch (0: one line per epoch)")
+      .unit("s").min(0.0);
+}
+
+void describe(Schema& s, ExperimentConfig& c) {
+  s.field("name", c.name, "experiment name (default results folder runs/<name>)");
+  s.field("seed", c.seed, "seed of every random draw (initial conductances, data order, synthetic data)")
+      .min(0);
+  s.variant("network", "the trainable network", c.network_type,
+            {{"drn", [&c](Schema& sub) { circuits::describe(sub, c.network); }}});
+  s.section("solver", "steady-state solver for every phase",
+            [&c](Schema& sub) { solvers::describe(sub, c.solver); });
+  s.section("learning", "learning rule, optimiser and schedule",
+            [&c](Schema& sub) { describe(sub, c.learning); });
+  s.section("data", "dataset", [&c](Schema& sub) { data::describe(sub, c.data); });
+  s.section("output", "results and progress", [&c](Schema& sub) { describe(sub, c.output); });
+}
+
+namespace {
+
+/// Expands a one-value learning-rate list to every layer; checks the length otherwise.
+void expand_rates(std::vector<double>& rates, int layers, const std::string& path) {
+  if (rates.size() == 1) rates.assign(layers, rates[0]);
+  if (static_cast<int>(rates.size()) != layers)
+    throw ConfigError(path, json_text(json(rates)),
+                      "must hold one value or one per weight layer (" + std::to_string(layers) + ")");
+}
+
+void validate(ExperimentConfig& c) {
+  const int layers = static_cast<int>(c.network.hidden.size()) + 1;
+  expand_rates(c.learning.lr_weights, layers, "learning.lr_weights");
+  expand_rates(c.learning.lr_biases, layers, "learning.lr_biases");
+  if (c.learning.g_max <= c.learning.g_min)
+    throw ConfigError("learning.g_max", json_text(json(c.learning.g_max)), "must be > learning.g_min");
+  if (c.network.init == "uniform" && c.network.init_high < c.network.init_low)
+    throw ConfigError("network.init_high", json_text(json(c.network.init_high)),
+                      "must be >= network.init_low");
+  const int features = c.data.type == "fashion-mnist" ? 784 : 2;
+  if (c.network.inputs != features)
+    throw ConfigError("network.inputs", std::to_string(c.network.inputs),
+                      "must equal the features of data.type \"" + c.data.type + "\" (" +
+                          std::to_string(features) + ")");
+  const int classes = c.data.type == "fashion-mnist" ? 10 : 2;
+  if (c.network.outputs != classes)
+    throw ConfigError("network.outputs", std::to_string(c.network.outputs),
+                      "must equal the classes of data.type \"" + c.data.type + "\" (" +
+                          std::to_string(classes) + ")");
+  if (c.solver.type == "layered" && c.network.diode == "shockley")
+    throw ConfigError("solver.type", "\"layered\"",
+                      "needs network.diode \"ideal\" or \"none\" (use \"newton\" for shockley diodes)");
+  if (c.network.diode != "none")
+    for (std::size_t l = 0; l < c.network.hidden.size(); ++l)
+      if (c.network.hidden[l] % 2 != 0)
+        throw ConfigError("network.hidden[" + std::to_string(l) + "]",
+                          std::to_string(c.network.hidden[l]),
+                          "must be even when diodes are used (half v>=0, half v<=0)");
+}
+
+}  // namespace
+
+ExperimentConfig parse_experiment(const json& config) {
+  ExperimentConfig c;
+  Schema schema;
+  describe(schema, c);
+  schema.read(config, "");
+  validate(c);
+  return c;
+}
+
+ExperimentConfig load_experiment(const std::string& filename, const std::vector<std::string>& overrides) {
+  json config = load_json_file(filename);
+  for (const auto& o : overrides) apply_override(config, o);
+  try {
+    return parse_experiment(config);
+  } catch (const ConfigError& e) {
+    throw Error(filename + ": " + e.what());
+  }
+}
+
+json resolved_json(ExperimentConfig& config) {
+  Schema schema;
+  describe(schema, config);
+  return schema.write();
+}
+
+json RunResult::to_json(const ExperimentConfig& config) const {
+  json out;
+  out["name"] = config.name;
+  out["seed"] = config.seed;
+  json epochs_json = json::array();
+  for (const auto& e : epochs)
+    epochs_json.push_back({{"epoch", e.epoch},
+                           {"train_loss", e.train_loss},
+                           {"train_error", e.train_error},
+                           {"test_loss", e.test_loss},
+                           {"test_error", e.test_error},
+                           {"wall_seconds", e.wall_seconds}});
+  out["epochs"] = epochs_json;
+  out["final"] = {{"train_error", final_train_error},
+                  {"test_error", final_test_error},
+                  {"train_loss", final_train_loss},
+                  {"test_loss", final_test_loss},
+                  {"wall_seconds", wall_seconds}};
+  return out;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string format_duration(double seconds) {
+  std::ostringstream out;
+  long s = static_cast<long>(seconds + 0.5);
+  if (s >= 3600) out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
+  else if (s >= 60) out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
+  else out << s << "s";
+  return out.str();
+}
+
+/// Rows `indices[begin, end)` of the dataset as double inputs and one-hot targets.
+void gather_batch(const data::Dataset& d, const std::vector<int>& indices, std::size_t begin,
+                  std::size_t end, Eigen::MatrixXd& inputs, Eigen::MatrixXd& targets) {
+  const Eigen::Index n = static_cast<Eigen::Index>(end - begin);
+  inputs.resize(n, d.num_features());
+  targets.setZero(n, d.num_classes);
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const int k = indices[begin + static_cast<std::size_t>(r)];
+    inputs.row(r) = d.inputs.row(k).cast<double>();
+    targets(r, d.labels[k]) = 1.0;
+  }
+}
+
+/// Misclassified samples: argmax of the outputs differs from the target's.
+int count_errors(const Eigen::MatrixXd& outputs, const Eigen::MatrixXd& targets) {
+  int errors = 0;
+  for (Eigen::Index r = 0; r < outputs.rows(); ++r) {
+    Eigen::Index predicted, label;
+    outputs.row(r).maxCoeff(&predicted);
+    targets.row(r).maxCoeff(&label);
+    errors += predicted != label;
+  }
+  return errors;
+}
+
+struct Evaluation {
+  double loss = 0.0;
+  double error = 0.0;
+};
+
+/// Free phase only, in batches, over the whole dataset.
+Evaluation evaluate(const circuits::LayeredNetwork& net, solvers::EquilibriumSolver& solver,
+                    const data::Dataset& d, int batch_size) {
+  std::vector<int> order(d.num_samples());
+  std::iota(order.begin(), order.end(), 0);
+  Evaluation e;
+  Eigen::MatrixXd inputs, targets;
+  for (std::size_t begin = 0; begin < order.size(); begin += batch_size) {
+    const std::size_t end = std::min(order.size(), begin + batch_size);
+    gather_batch(d, order, begin, end, inputs, targets);
+    const Eigen::MatrixXd voltages = net.input_voltages(inputs);
+    auto state = solvers::LayeredState::zeros(net, inputs.rows());
+    solver.relax(net, voltages, {}, state);
+    e.loss += batch_loss(state.outputs(), targets) * static_cast<double>(inputs.rows());
+    e.error += count_errors(state.outputs(), targets);
+  }
+  e.loss /= static_cast<double>(order.size());
+  e.error /= static_cast<double>(order.size());
+  return e;
+}
+
+void write_history(const std::string& filename, const std::vector<EpochRecord>& epochs) {
+  std::ostringstream out;
+  out << "epoch,train_loss,train_error,test_loss,test_error,wall_seconds\n";
+  out << std::setprecision(10);
+  for (const auto& e : epochs)
+    out << e.epoch << "," << e.train_loss << "," << e.train_error << "," << e.test_loss << ","
+        << e.test_error << "," << e.wall_seconds << "\n";
+  write_file_atomic(filename, out.str());
+}
+
+}  // namespace
+
+RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, bool quiet) {
+  const auto start = Clock::now();
+  const LearningParams& lp = config.learning;
+  const EpVariant variant = parse_ep_variant(lp.variant, "learning.variant");
+  // Everything that can fail on the configuration or the data fails before the folder is touched.
+  data::Split split = data::load(config.data, static_cast<unsigned>(config.seed));
+  circuits::LayeredNetwork net = circuits::build_drn(config.network, static_cast<std::uint64_t>(config.seed));
+  for (auto& w : net.weights) w = w.cwiseMax(lp.g_min).cwiseMin(lp.g_max);
+  auto solver = solvers::make_solver(config.solver, net);
+  devices::IdealDeviceArray devices({lp.g_min, lp.g_max});
+  SgdMomentum optimizer(lp.momentum, lp.lr_weights, lp.lr_biases, lp.lr_decay);
+
+  std::filesystem::create_directories(out_dir);
+  write_file_atomic(out_dir + "/config.resolved.json", resolved_json(config).dump(2) + "\n");
+
+  std::mt19937_64 order_rng(static_cast<std::uint64_t>(config.seed) * 0x9E3779B97F4A7C15ull + 1);
+  std::vector<int> order(split.train.num_samples());
+  std::iota(order.begin(), order.end(), 0);
+  const std::size_t batches = (order.size() + lp.batch_size - 1) / lp.batch_size;
+
+  RunResult result;
+  ParameterGradient gradient = ParameterGradient::zeros_like(net);
+  solvers::LayeredState free;
+  Eigen::MatrixXd inputs, targets;
+  if (!quiet)
+    std::cerr << "physlearn: " << config.name << ": " << net.num_parameters() << " parameters, "
+              << split.train.num_samples() << " training samples, " << lp.epochs << " epochs, solver "
+              << solver->name() << "\n";
+  for (int epoch = 1; epoch <= lp.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    auto last_report = epoch_start;
+    if (lp.shuffle) std::shuffle(order.begin(), order.end(), order_rng);
+    double loss_sum = 0.0;
+    long errors = 0;
+    for (std::size_t batch = 0; batch < batches; ++batch) {
+      const std::size_t begin = batch * lp.batch_size;
+      const std::size_t end = std::min(order.size(), begin + lp.batch_size);
+      gather_batch(split.train, order, begin, end, inputs, targets);
+      const Eigen::MatrixXd voltages = net.input_voltages(inputs);
+      ep_gradient(net, *solver, voltages, targets, variant, lp.beta, free, gradient);
+      loss_sum += batch_loss(free.outputs(), targets) * static_cast<double>(inputs.rows());
+      errors += count_errors(free.outputs(), targets);
+      for (int l = 0; l < net.num_weight_layers(); ++l) {
+        devices.program(net.weights[l], optimizer.step(l, false, gradient.weights[l]));
+        if (net.has_biases) net.biases[l] += optimizer.step(l, true, gradient.biases[l]);
+      }
+      if (!quiet && config.output.progress_seconds > 0.0 &&
+          seconds_since(last_report) >= config.output.progress_seconds) {
+        last_report = Clock::now();
+        const double done = static_cast<double>(batch + 1) / static_cast<double>(batches);
+        const double elapsed_epoch = seconds_since(epoch_start);
+        const double left = elapsed_epoch / done * (1.0 - done) +
+                            elapsed_epoch / done * (lp.epochs - epoch);
+        std::cerr << "  epoch " << epoch << "/" << lp.epochs << "  batch " << batch + 1 << "/"
+                  << batches << "  loss " << std::setprecision(4)
+                  << loss_sum / static_cast<double>(end) << "  error "
+                  << static_cast<double>(errors) / static_cast<double>(end) << "  time left ~"
+                  << format_duration(left) << "\n";
+      }
+    }
+    optimizer.end_epoch();
+    EpochRecord record;
+    record.epoch = epoch;
+    record.train_loss = loss_sum / static_cast<double>(order.size());
+    record.train_error = static_cast<double>(errors) / static_cast<double>(order.size());
+    const Evaluation test = evaluate(net, *solver, split.test, std::max(lp.batch_size, 256));
+    record.test_loss = test.loss;
+    record.test_error = test.error;
+    record.wall_seconds = seconds_since(epoch_start);
+    result.epochs.push_back(record);
+    result.wall_seconds = seconds_since(start);
+    result.final_test_error = test.error;
+    result.final_test_loss = test.loss;
+    result.final_train_error = record.train_error;
+    result.final_train_loss = record.train_loss;
+    write_history(out_dir + "/history.csv", result.epochs);
+    write_file_atomic(out_dir + "/results.json", result.to_json(config).dump(2) + "\n");
+    if (!quiet) {
+      const double per_epoch = seconds_since(start) / epoch;
+      std::cerr << "epoch " << epoch << "/" << lp.epochs << "  train loss " << std::setprecision(4)
+                << record.train_loss << "  train error " << 100.0 * record.train_error
+                << "%  test error " << 100.0 * record.test_error << "%  " << std::setprecision(3)
+                << record.wall_seconds << " s  time left ~"
+                << format_duration(per_epoch * (lp.epochs - epoch)) << "\n";
+    }
+  }
+  // Final figures on the whole training set with the trained network (free phase).
+  const Evaluation train = evaluate(net, *solver, split.train, std::max(lp.batch_size, 256));
+  const Evaluation test = evaluate(net, *solver, split.test, std::max(lp.batch_size, 256));
+  result.final_train_error = train.error;
+  result.final_train_loss = train.loss;
+  result.final_test_error = test.error;
+  result.final_test_loss = test.loss;
+  result.wall_seconds = seconds_since(start);
+  write_history(out_dir + "/history.csv", result.epochs);
+  write_file_atomic(out_dir + "/results.json", result.to_json(config).dump(2) + "\n");
+  return result;
+}
+
+}  // namespace physlearn::learning

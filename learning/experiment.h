@@ -1,0 +1,87 @@
+#pragma once
+/// An experiment is data: a JSON file names the network, the solver, the learning rule, the data
+/// and the schedule. Defaults live in the parameter structs; the file overrides them; command-line
+/// `--set key=value` overrides the file; the resolved configuration is written beside the results.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "circuits/drn.h"
+#include "core/schema.h"
+#include "data/dataset.h"
+#include "solvers/equilibrium.h"
+
+namespace physlearn::learning {
+
+/// The "learning" section.
+struct LearningParams {
+  std::string rule = "ep";           ///< learning rule (Equilibrium Propagation)
+  std::string variant = "centered";  ///< EP: positive, negative or centered
+  double beta = 0.5;                 ///< nudging strength (S: the conductance of the nudge)
+  int epochs = 10;
+  int batch_size = 32;
+  double momentum = 0.0;
+  /// Learning rate of each layer's conductances (one value: the same for every layer).
+  std::vector<double> lr_weights = {0.005};
+  /// Learning rate of each layer's bias currents (one value: the same for every layer).
+  std::vector<double> lr_biases = {0.005};
+  double lr_decay = 1.0;             ///< learning rates multiplied by this after every epoch
+  double g_min = 0.0;                ///< conductances kept in [g_min, g_max]
+  double g_max = 1e9;
+  bool shuffle = true;               ///< reshuffle the training set every epoch (seeded)
+};
+
+void describe(Schema& schema, LearningParams& params);
+
+/// The "output" section.
+struct OutputParams {
+  std::string dir = "";            ///< results folder (default runs/<name>; --out overrides)
+  double progress_seconds = 2.0;   ///< seconds between progress lines on stderr (0: per epoch only)
+};
+
+void describe(Schema& schema, OutputParams& params);
+
+struct ExperimentConfig {
+  std::string name = "experiment";
+  int seed = 1;
+  std::string network_type = "drn";
+  circuits::DrnParams network;
+  solvers::SolverParams solver;
+  LearningParams learning;
+  data::DataParams data;
+  OutputParams output;
+};
+
+void describe(Schema& schema, ExperimentConfig& config);
+
+/// Reads an experiment: JSON file, then overrides ("a.b=value"); validates every key and the rules
+/// that join keys (learning-rate lists match the layers, inputs match the data).
+ExperimentConfig load_experiment(const std::string& filename, const std::vector<std::string>& overrides);
+ExperimentConfig parse_experiment(const json& config);
+/// The resolved configuration, every default filled in.
+json resolved_json(ExperimentConfig& config);
+
+struct EpochRecord {
+  int epoch = 0;
+  double train_loss = 0.0;   ///< mean 1/2 ||o - y||^2 over the epoch's mini-batches (free phase)
+  double train_error = 0.0;  ///< fraction misclassified during the epoch (free phase, before update)
+  double test_loss = 0.0;
+  double test_error = 0.0;
+  double wall_seconds = 0.0; ///< seconds of this epoch (training and evaluation)
+};
+
+struct RunResult {
+  std::vector<EpochRecord> epochs;
+  double final_train_error = 0.0;  ///< error on the whole training set after the last epoch
+  double final_test_error = 0.0;
+  double final_train_loss = 0.0;
+  double final_test_loss = 0.0;
+  double wall_seconds = 0.0;
+  json to_json(const ExperimentConfig& config) const;
+};
+
+/// Trains and evaluates; writes DIR/config.resolved.json before training, DIR/history.csv and
+/// DIR/results.json (atomically) after every epoch. Progress goes to stderr.
+RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, bool quiet = false);
+
+}  // namespace physlearn::learning

@@ -1,0 +1,34 @@
+#include "learning/optimizer.h"
+
+#include <stdexcept>
+
+namespace physlearn::learning {
+
+SgdMomentum::SgdMomentum(double momentum, std::vector<double> lr_weights,
+                         std::vector<double> lr_biases, double lr_decay)
+    : momentum_(momentum),
+      lr_weights_(std::move(lr_weights)),
+      lr_biases_(std::move(lr_biases)),
+      lr_decay_(lr_decay),
+      velocity_weights_(lr_weights_.size()),
+      velocity_biases_(lr_biases_.size()) {}
+
+double SgdMomentum::lr(int layer, bool is_bias) const {
+  return is_bias ? lr_biases_.at(layer) : lr_weights_.at(layer);
+}
+
+const Eigen::MatrixXd& SgdMomentum::step(int layer, bool is_bias, const Eigen::MatrixXd& gradient) {
+  Eigen::MatrixXd& velocity = is_bias ? velocity_biases_.at(layer) : velocity_weights_.at(layer);
+  if (velocity.rows() != gradient.rows() || velocity.cols() != gradient.cols())
+    velocity = Eigen::MatrixXd::Zero(gradient.rows(), gradient.cols());
+  velocity = momentum_ * velocity + gradient;
+  step_ = -lr(layer, is_bias) * velocity;
+  return step_;
+}
+
+void SgdMomentum::end_epoch() {
+  for (double& r : lr_weights_) r *= lr_decay_;
+  for (double& r : lr_biases_) r *= lr_decay_;
+}
+
+}  // namespace physlearn::learning

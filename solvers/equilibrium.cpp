@@ -1,0 +1,107 @@
+#include "solvers/equilibrium.h"
+
+#include <cmath>
+
+#include "solvers/newton_layered.h"
+
+namespace physlearn::solvers {
+
+void describe(Schema& s, SolverParams& p) {
+  s.field("type", p.type,
+          "steady-state solver: layered (exact block coordinate descent, ideal diodes) or newton "
+          "(Newton on the lowered circuit, any diode)")
+      .one_of({"layered", "newton"});
+  s.field("sweeps", p.sweeps, "layered: sweeps per phase when tolerance is 0").min(1);
+  s.field("tolerance", p.tolerance,
+          "layered: sweep until the largest potential change is below this (0: fixed sweeps)")
+      .unit("V").min(0.0);
+  s.field("max_sweeps", p.max_sweeps, "layered: most sweeps when tolerance > 0").min(1);
+  s.field("newton_abstol", p.newton_abstol, "newton: KCL residual tolerance").unit("A").greater(0.0);
+  s.field("newton_vntol", p.newton_vntol, "newton: potential update tolerance").unit("V").greater(0.0);
+  s.field("newton_max_iterations", p.newton_max_iterations, "newton: most iterations").min(1);
+}
+
+LayeredState LayeredState::zeros(const circuits::LayeredNetwork& net, Eigen::Index batch) {
+  LayeredState s;
+  for (std::size_t l = 1; l < net.sizes.size(); ++l)
+    s.layers.push_back(Eigen::MatrixXd::Zero(batch, net.sizes[l]));
+  return s;
+}
+
+std::unique_ptr<EquilibriumSolver> make_solver(const SolverParams& p,
+                                               const circuits::LayeredNetwork& net) {
+  if (p.type == "layered") {
+    if (!net.ideal_diodes && net.params.diode != "none")
+      throw ConfigError("solver.type", "\"layered\"",
+                        "needs network.diode \"ideal\" or \"none\" (use \"newton\" for " +
+                            net.params.diode + " diodes)");
+    return std::make_unique<CoordinateDescentSolver>(p.sweeps, p.tolerance, p.max_sweeps);
+  }
+  return make_newton_layered_solver(p, net);
+}
+
+CoordinateDescentSolver::CoordinateDescentSolver(int sweeps, double tolerance, int max_sweeps)
+    : sweeps_(sweeps), tolerance_(tolerance), max_sweeps_(max_sweeps) {}
+
+double CoordinateDescentSolver::update_layer(const circuits::LayeredNetwork& net,
+                                             const Eigen::MatrixXd& input_drive,
+                                             const PhaseNudge& nudge, int layer,
+                                             LayeredState& state) {
+  const int last = net.num_weight_layers() - 1;
+  Eigen::MatrixXd& v = state.layers[layer];
+  // Numerator: currents the neighbours drive through their conductances, plus the bias.
+  Eigen::MatrixXd numerator =
+      layer == 0 ? input_drive : Eigen::MatrixXd(state.layers[layer - 1] * net.weights[layer]);
+  Eigen::RowVectorXd denominator = net.weights[layer].colwise().sum();
+  if (layer < last) {
+    numerator.noalias() += state.layers[layer + 1] * net.weights[layer + 1].transpose();
+    denominator += net.weights[layer + 1].rowwise().sum().transpose();
+  }
+  if (net.has_biases) numerator.rowwise() += net.biases[layer];
+  if (layer == last && nudge.beta != 0.0) {
+    numerator += nudge.beta * *nudge.targets;
+    denominator.array() += nudge.beta;
+  }
+  double change = 0.0;
+  const auto& polarity = net.polarity[layer];
+  for (Eigen::Index i = 0; i < v.cols(); ++i) {
+    const double d = denominator(i);
+    if (d < 0.0 || (d == 0.0 && nudge.beta != 0.0 && layer == last))
+      throw SolverError(cat("layered solver: output ", i, " has total conductance ", d,
+                            " with the nudge beta = ", nudge.beta,
+                            ": the nudged energy has no minimum (|beta| too large)"));
+    for (Eigen::Index b = 0; b < v.rows(); ++b) {
+      double x = d > 0.0 ? numerator(b, i) / d : 0.0;
+      if (polarity(i) > 0 && x < 0.0) x = 0.0;
+      if (polarity(i) < 0 && x > 0.0) x = 0.0;
+      change = std::max(change, std::abs(x - v(b, i)));
+      v(b, i) = x;
+    }
+  }
+  return change;
+}
+
+void CoordinateDescentSolver::relax(const circuits::LayeredNetwork& net,
+                                    const Eigen::MatrixXd& input_voltages, const PhaseNudge& nudge,
+                                    LayeredState& state) {
+  if (nudge.beta != 0.0 && (!nudge.targets || nudge.targets->rows() != input_voltages.rows()))
+    throw std::logic_error("CoordinateDescentSolver: nudge without targets for the batch");
+  // The inputs are clamped during a phase: their drive into the first layer is computed once.
+  input_drive_.noalias() = input_voltages * net.weights[0];
+  const int layers = net.num_weight_layers();
+  const int limit = tolerance_ > 0.0 ? max_sweeps_ : sweeps_;
+  last_sweeps_ = 0;
+  for (int sweep = 0; sweep < limit; ++sweep) {
+    double change = 0.0;
+    for (int parity = 0; parity < 2; ++parity)
+      for (int l = parity; l < layers; l += 2)
+        change = std::max(change, update_layer(net, input_drive_, nudge, l, state));
+    ++last_sweeps_;
+    if (tolerance_ > 0.0 && change < tolerance_) return;
+  }
+  if (tolerance_ > 0.0)
+    throw SolverError(cat("layered solver: no convergence to tolerance ", tolerance_, " V in ",
+                          max_sweeps_, " sweeps (raise solver.max_sweeps)"));
+}
+
+}  // namespace physlearn::solvers
