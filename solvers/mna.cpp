@@ -66,20 +66,31 @@ std::string MnaLayout::describe_unknown(const Circuit& circuit, int index) const
 }
 
 bool MnaLayout::same_structure(const Circuit& circuit, std::string& why) const {
-  MnaLayout other(circuit);
-  if (other.counts_ != counts_) {
-    why = cat("the number of nodes or elements changed (nodes ", counts_[0], " -> ",
-              other.counts_[0], ", conductances ", counts_[1], " -> ", other.counts_[1],
-              ", voltage sources ", counts_[2], " -> ", other.counts_[2], ", current sources ",
-              counts_[3], " -> ", other.counts_[3], ", diodes ", counts_[4], " -> ",
-              other.counts_[4], ", VCVS ", counts_[5], " -> ", other.counts_[5], ")");
+  const std::vector<std::size_t> counts = {
+      static_cast<std::size_t>(circuit.num_nodes()), circuit.conductances.size(),
+      circuit.voltage_sources.size(), circuit.current_sources.size(), circuit.diodes.size(),
+      circuit.vcvs.size()};
+  if (counts != counts_) {
+    why = cat("the number of nodes or elements changed (nodes ", counts_[0], " -> ", counts[0],
+              ", conductances ", counts_[1], " -> ", counts[1], ", voltage sources ", counts_[2],
+              " -> ", counts[2], ", current sources ", counts_[3], " -> ", counts[3],
+              ", diodes ", counts_[4], " -> ", counts[4], ", VCVS ", counts_[5], " -> ",
+              counts[5], ")");
     return false;
   }
-  if (other.terminals_ != terminals_) {
-    why = "an element's terminals or a diode's model changed";
-    return false;
-  }
-  return true;
+  std::size_t i = 0;
+  bool same = true;
+  auto expect = [&](std::initializer_list<int> values) {
+    for (int value : values) same = same && terminals_[i++] == value;
+  };
+  for (const auto& e : circuit.conductances) expect({e.a, e.b});
+  for (const auto& e : circuit.voltage_sources) expect({e.plus, e.minus});
+  for (const auto& e : circuit.current_sources) expect({e.from, e.to});
+  for (const auto& e : circuit.diodes)
+    expect({e.anode, e.cathode, e.model == DiodeModel::Ideal ? 0 : 1});
+  for (const auto& e : circuit.vcvs) expect({e.out_plus, e.out_minus, e.ctrl_plus, e.ctrl_minus});
+  if (!same) why = "an element's terminals or a diode's model changed";
+  return same;
 }
 
 MnaPattern::MnaPattern(const Circuit& circuit, const MnaLayout& layout) : size_(layout.size()) {
@@ -139,7 +150,27 @@ MnaPattern::MnaPattern(const Circuit& circuit, const MnaLayout& layout) : size_(
         column_starts_[static_cast<std::size_t>(col)] + static_cast<int>(rows.size());
   }
   row_indices_.reserve(static_cast<std::size_t>(column_starts_.back()));
-  for (const auto& rows : columns) row_indices_.insert(row_indices_.end(), rows.begin(), rows.end());
+  for (auto& rows : columns) {
+    row_indices_.insert(row_indices_.end(), rows.begin(), rows.end());
+    std::vector<int>().swap(rows);
+  }
+  conductance_slots_.reserve(circuit.conductances.size());
+  for (const auto& e : circuit.conductances) conductance_slots_.push_back(branch_slots(e.a, e.b));
+  diode_slots_.resize(circuit.diodes.size());
+  for (std::size_t k = 0; k < circuit.diodes.size(); ++k)
+    if (layout.diode_row(static_cast<int>(k)) < 0)
+      diode_slots_[k] = branch_slots(circuit.diodes[k].anode, circuit.diodes[k].cathode);
+}
+
+BranchSlots MnaPattern::branch_slots(int a, int b) const {
+  BranchSlots slots;
+  if (a != kGround) slots.aa = position(a, a);
+  if (b != kGround) slots.bb = position(b, b);
+  if (a != kGround && b != kGround) {
+    slots.ab = position(a, b);
+    slots.ba = position(b, a);
+  }
+  return slots;
 }
 
 int MnaPattern::position(int row, int col) const {
@@ -169,14 +200,14 @@ namespace {
 double voltage(const Eigen::VectorXd& x, int index) { return index == kGround ? 0.0 : x[index]; }
 
 /// Adds a two-terminal branch current i(V) from a to b, V = v_a - v_b, with dI/dV = g.
-void stamp_branch(int a, int b, double current, double g, MnaAssembly& out) {
+void stamp_branch(int a, int b, const BranchSlots& slots, double current, double g,
+                  MnaAssembly& out) {
   out.add_residual(a, current);
   out.add_residual(b, -current);
-  if (!out.has_jacobian()) return;
-  out.add_jacobian(a, a, g);
-  out.add_jacobian(a, b, -g);
-  out.add_jacobian(b, a, -g);
-  out.add_jacobian(b, b, g);
+  out.add_jacobian_at(slots.aa, g);
+  out.add_jacobian_at(slots.ab, -g);
+  out.add_jacobian_at(slots.ba, -g);
+  out.add_jacobian_at(slots.bb, g);
 }
 
 /// Adds a branch-current unknown at `branch_row` flowing out of `from` and into `to`.
@@ -240,9 +271,10 @@ double limit_junction(double proposed, double previous, double nvt, double vcrit
   return proposed;
 }
 
-void stamp(const circuits::Conductance& element, const Eigen::VectorXd& x, MnaAssembly& out) {
+void stamp(const circuits::Conductance& element, const BranchSlots& slots, const Eigen::VectorXd& x,
+           MnaAssembly& out) {
   const double v = voltage(x, element.a) - voltage(x, element.b);
-  stamp_branch(element.a, element.b, element.g * v, element.g, out);
+  stamp_branch(element.a, element.b, slots, element.g * v, element.g, out);
 }
 
 void stamp(const circuits::VoltageSource& element, int branch_row, const Eigen::VectorXd& x,
@@ -273,12 +305,13 @@ void stamp(const circuits::Vcvs& element, int branch_row, const Eigen::VectorXd&
   out.add_jacobian(branch_row, element.ctrl_minus, element.gain);
 }
 
-void stamp(const circuits::Diode& element, int branch_row, bool on, double junction_voltage,
-           double ideal_diode_scale, const Eigen::VectorXd& x, MnaAssembly& out) {
+void stamp(const circuits::Diode& element, const BranchSlots& slots, int branch_row, bool on,
+           double junction_voltage, double ideal_diode_scale, const Eigen::VectorXd& x,
+           MnaAssembly& out) {
   const double v = voltage(x, element.anode) - voltage(x, element.cathode);
   if (element.model == DiodeModel::Shockley) {
     const DiodeEvaluation at = shockley(element, junction_voltage);
-    stamp_branch(element.anode, element.cathode,
+    stamp_branch(element.anode, element.cathode, slots,
                  at.current + at.conductance * (v - junction_voltage), at.conductance, out);
     return;
   }
@@ -306,14 +339,18 @@ void stamp_nudge(int node, double beta, double target, const Eigen::VectorXd& x,
 
 void assemble(const Circuit& circuit, const MnaLayout& layout, const MnaState& state,
               const std::vector<NudgeTerm>& nudges, const Eigen::VectorXd& x, MnaAssembly& out) {
-  for (const auto& e : circuit.conductances) stamp(e, x, out);
+  const MnaPattern* pattern = out.pattern();
+  const BranchSlots none;
+  for (std::size_t k = 0; k < circuit.conductances.size(); ++k)
+    stamp(circuit.conductances[k], pattern ? pattern->conductance_slots(k) : none, x, out);
   for (std::size_t k = 0; k < circuit.voltage_sources.size(); ++k)
     stamp(circuit.voltage_sources[k], layout.voltage_source_row(static_cast<int>(k)), x, out);
   for (const auto& e : circuit.current_sources) stamp(e, out);
   for (std::size_t k = 0; k < circuit.vcvs.size(); ++k)
     stamp(circuit.vcvs[k], layout.vcvs_row(static_cast<int>(k)), x, out);
   for (std::size_t k = 0; k < circuit.diodes.size(); ++k)
-    stamp(circuit.diodes[k], layout.diode_row(static_cast<int>(k)), state.diode_on[k] != 0,
+    stamp(circuit.diodes[k], pattern ? pattern->diode_slots(k) : none,
+          layout.diode_row(static_cast<int>(k)), state.diode_on[k] != 0,
           state.junction_voltage[k], state.ideal_diode_scale, x, out);
   for (const auto& n : nudges) stamp_nudge(n.node, n.beta, n.target, x, out);
 }

@@ -62,6 +62,15 @@ class MnaLayout {
   std::vector<std::size_t> counts_;
 };
 
+/// Positions in the Jacobian's value array of the four entries of a two-terminal branch between
+/// a and b: (a,a), (a,b), (b,a), (b,b); -1 where a terminal is ground.
+struct BranchSlots {
+  int aa = -1;
+  int ab = -1;
+  int ba = -1;
+  int bb = -1;
+};
+
 /// Compressed sparse column pattern of the Jacobian (row indices sorted within each column). It
 /// holds every entry any stamp can touch for any element values, active set or nudge (every node
 /// diagonal is included so that nudges at any node fit), so it never changes between solves.
@@ -76,9 +85,16 @@ class MnaPattern {
   int position(int row, int col) const;
   const std::vector<int>& column_starts() const { return column_starts_; }
   const std::vector<int>& row_indices() const { return row_indices_; }
+  /// Entry positions of conductance k and of diode k (Shockley diodes only), found once so that
+  /// assembling the many conductances of a dense layer needs no search.
+  const BranchSlots& conductance_slots(std::size_t k) const { return conductance_slots_[k]; }
+  const BranchSlots& diode_slots(std::size_t k) const { return diode_slots_[k]; }
 
  private:
+  BranchSlots branch_slots(int a, int b) const;
   int size_ = 0;
+  std::vector<BranchSlots> conductance_slots_;
+  std::vector<BranchSlots> diode_slots_;
   std::vector<int> column_starts_;  // size + 1
   std::vector<int> row_indices_;
 };
@@ -102,7 +118,14 @@ class MnaAssembly {
     if (row < 0 || col < 0 || pattern_ == nullptr) return;
     jacobian_values[static_cast<std::size_t>(pattern_->position(row, col))] += value;
   }
+  /// Adds `value` at a position of the pattern's value array (ignored when position < 0).
+  void add_jacobian_at(int position, double value) {
+    if (position < 0 || pattern_ == nullptr) return;
+    jacobian_values[static_cast<std::size_t>(position)] += value;
+  }
   bool has_jacobian() const { return pattern_ != nullptr; }
+  /// The pattern, or null when only the residual is assembled.
+  const MnaPattern* pattern() const { return pattern_; }
 
   /// F(x): amperes for node rows, volts for source rows, amperes for ideal diode rows.
   Eigen::VectorXd residual;
@@ -153,7 +176,9 @@ struct MnaState {
 
 /// One stamp per element kind: each adds the element's residual terms and, when the assembly has
 /// a pattern, its Jacobian entries. `x` is the unknown vector of `layout`.
-void stamp(const circuits::Conductance& element, const Eigen::VectorXd& x, MnaAssembly& out);
+/// `slots` are the element's entry positions (a default BranchSlots when out has no Jacobian).
+void stamp(const circuits::Conductance& element, const BranchSlots& slots, const Eigen::VectorXd& x,
+           MnaAssembly& out);
 void stamp(const circuits::VoltageSource& element, int branch_row, const Eigen::VectorXd& x,
            MnaAssembly& out);
 void stamp(const circuits::CurrentSource& element, MnaAssembly& out);
@@ -161,8 +186,9 @@ void stamp(const circuits::Vcvs& element, int branch_row, const Eigen::VectorXd&
            MnaAssembly& out);
 /// Shockley diode linearised at `junction_voltage`, or ideal diode with branch row `branch_row`
 /// in state `on` (see MnaState).
-void stamp(const circuits::Diode& element, int branch_row, bool on, double junction_voltage,
-           double ideal_diode_scale, const Eigen::VectorXd& x, MnaAssembly& out);
+void stamp(const circuits::Diode& element, const BranchSlots& slots, int branch_row, bool on,
+           double junction_voltage, double ideal_diode_scale, const Eigen::VectorXd& x,
+           MnaAssembly& out);
 /// Equilibrium Propagation nudge: current beta (target - v_node) injected into `node`
 /// (a conductance beta to a source at `target`, Norton form).
 void stamp_nudge(int node, double beta, double target, const Eigen::VectorXd& x,

@@ -1,0 +1,181 @@
+// End-to-end tests of the physlearn program: every experiment file runs (shortened), errors exit
+// non-zero with a message naming the key, results are reproducible bit for bit.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string kSource = PHYSLEARN_SOURCE_DIR;
+const std::string kBinary = PHYSLEARN_BINARY;
+
+struct Outcome {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path scratch(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("physlearn_cli_test_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+Outcome physlearn(const std::string& arguments, const fs::path& dir) {
+  const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
+  const std::string command = "cd '" + kSource + "' && '" + kBinary + "' " + arguments + " > '" + out +
+                              "' 2> '" + err + "'";
+  const int raw = std::system(command.c_str());
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+}
+
+bool have_fashion_mnist() {
+  return fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
+}
+
+/// results.json without its timings, which differ run to run.
+json without_timings(json results) {
+  for (auto& e : results["epochs"]) e.erase("wall_seconds");
+  results["final"].erase("wall_seconds");
+  return results;
+}
+
+}  // namespace
+
+TEST_CASE("xor.json trains to zero training error and writes the result files") {
+  auto dir = scratch("xor");
+  auto r = physlearn("run experiments/xor.json --quiet --out '" + (dir / "run").string() + "'", dir);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const json results = json::parse(slurp((dir / "run/results.json").string()));
+  CHECK(results["final"]["train_error"] == 0.0);
+  CHECK(results["epochs"].size() == 300);
+  for (const char* key : {"epoch", "train_loss", "train_error", "test_error", "wall_seconds"})
+    CHECK(results["epochs"][0].contains(key));
+  const json resolved = json::parse(slurp((dir / "run/config.resolved.json").string()));
+  CHECK(resolved["solver"]["sweeps"] == 20);
+  CHECK(resolved["learning"]["g_min"] == 0.0);  // a default, filled in
+  const std::string history = slurp((dir / "run/history.csv").string());
+  CHECK(history.rfind("epoch,train_loss,train_error,test_loss,test_error,wall_seconds\n", 0) == 0);
+  CHECK(std::count(history.begin(), history.end(), '\n') == 301);
+}
+
+TEST_CASE("same seed, same results, bit for bit; another seed differs") {
+  auto dir = scratch("determinism");
+  const std::string common = "run experiments/xor.json --quiet --set learning.epochs=30 --out '";
+  REQUIRE(physlearn(common + (dir / "a").string() + "'", dir).status == 0);
+  REQUIRE(physlearn(common + (dir / "b").string() + "'", dir).status == 0);
+  REQUIRE(physlearn(common + (dir / "c").string() + "' --set seed=2", dir).status == 0);
+  const json a = without_timings(json::parse(slurp((dir / "a/results.json").string())));
+  const json b = without_timings(json::parse(slurp((dir / "b/results.json").string())));
+  const json c = without_timings(json::parse(slurp((dir / "c/results.json").string())));
+  CHECK(a.dump() == b.dump());
+  CHECK(a.dump() != c.dump());
+}
+
+TEST_CASE("config errors exit non-zero and name the key, the value and the rule") {
+  auto dir = scratch("errors");
+  auto unknown = physlearn("run experiments/xor.json --set learning.epohcs=3", dir);
+  CHECK(unknown.status != 0);
+  CHECK(unknown.err.find("learning.epohcs: 3: unknown key") != std::string::npos);
+  auto negative = physlearn("run experiments/xor.json --set learning.g_min=-1", dir);
+  CHECK(negative.status != 0);
+  CHECK(negative.err.find("learning.g_min: -1.0: must be >= 0") != std::string::npos);
+  auto wrong_type = physlearn("run experiments/xor.json --set network.hidden=[3]", dir);
+  CHECK(wrong_type.status != 0);
+  CHECK(wrong_type.err.find("network.hidden[0]") != std::string::npos);
+  auto choice = physlearn("run experiments/xor.json --set learning.variant=sideways", dir);
+  CHECK(choice.err.find("learning.variant: \"sideways\": must be one of: positive, negative, centered") !=
+        std::string::npos);
+  auto layers = physlearn("run experiments/xor.json --set learning.lr_weights=[0.1,0.1,0.1]", dir);
+  CHECK(layers.err.find("learning.lr_weights") != std::string::npos);
+
+  std::ofstream(dir / "bad.json") << "{\"name\": \"x\", ";
+  auto malformed = physlearn("run '" + (dir / "bad.json").string() + "'", dir);
+  CHECK(malformed.status != 0);
+  CHECK(malformed.err.find("malformed JSON") != std::string::npos);
+
+  auto missing = physlearn("run experiments/xor.json --set data.type=fashion-mnist --set network.inputs=784 "
+                           "--set network.outputs=10 --set data.path=/nonexistent",
+                           dir);
+  CHECK(missing.status != 0);
+  CHECK(missing.err.find("/nonexistent") != std::string::npos);
+  CHECK(missing.err.find("dataset-fashion-mnist") != std::string::npos);
+}
+
+TEST_CASE("an error leaves earlier results in place") {
+  auto dir = scratch("keep");
+  const std::string out = (dir / "run").string();
+  REQUIRE(physlearn("run experiments/xor.json --quiet --set learning.epochs=5 --out '" + out + "'", dir).status == 0);
+  const std::string before = slurp(out + "/results.json");
+  CHECK(physlearn("run experiments/xor.json --quiet --set learning.beta=-1 --out '" + out + "'", dir).status != 0);
+  CHECK(slurp(out + "/results.json") == before);
+}
+
+TEST_CASE("solve prints node potentials of a JSON circuit; a floating node is an error") {
+  auto dir = scratch("solve");
+  std::ofstream(dir / "divider.json") << R"({"elements": [
+    {"type": "voltage_source", "name": "V1", "nodes": ["in", "0"], "volts": 3.0},
+    {"type": "resistor", "name": "R1", "nodes": ["in", "mid"], "r": 2000},
+    {"type": "resistor", "name": "R2", "nodes": ["mid", "0"], "r": 1000}]})";
+  auto r = physlearn("solve '" + (dir / "divider.json").string() + "'", dir);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const json out = json::parse(r.out);
+  CHECK(out["nodes"]["mid"].get<double>() == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK(out["branches"]["V1"].get<double>() == doctest::Approx(-1e-3).epsilon(1e-12));
+  std::ofstream(dir / "floating.json") << R"({"elements": [
+    {"type": "voltage_source", "name": "V1", "nodes": ["in", "0"], "volts": 1.0},
+    {"type": "current_source", "name": "I1", "nodes": ["0", "island"], "amps": 1e-3}]})";
+  auto f = physlearn("solve '" + (dir / "floating.json").string() + "'", dir);
+  CHECK(f.status != 0);
+  CHECK(f.err.find("island") != std::string::npos);
+}
+
+TEST_CASE("schema documents every section") {
+  auto dir = scratch("schema");
+  auto r = physlearn("schema", dir);
+  REQUIRE(r.status == 0);
+  for (const char* key : {"network.input_gain", "solver.sweeps", "learning.beta", "data.path", "output.dir"})
+    CHECK(r.out.find(key) != std::string::npos);
+}
+
+TEST_CASE("fashion-mnist experiment files run (shortened) and gradcheck agrees with the exact gradient") {
+  if (!have_fashion_mnist()) {
+    MESSAGE("Fashion-MNIST not installed: skipped");
+    return;
+  }
+  auto dir = scratch("fmnist");
+  for (const char* file : {"experiments/quickstart.json", "experiments/fmnist-drn-xs.json"}) {
+    CAPTURE(file);
+    auto r = physlearn(std::string("run ") + file +
+                           " --quiet --set learning.epochs=1 --set data.train_size=2000 "
+                           "--set data.test_size=500 --out '" + (dir / "run").string() + "'",
+                       dir);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const json results = json::parse(slurp((dir / "run/results.json").string()));
+    // One short epoch already learns something: far better than chance (90%).
+    CHECK(results["final"]["test_error"].get<double>() < 0.6);
+  }
+  auto g = physlearn("gradcheck experiments/fmnist-drn-xs.json --set data.train_size=100 --set data.test_size=10", dir);
+  REQUIRE_MESSAGE(g.status == 0, g.err);
+  const json check = json::parse(g.out);
+  CHECK(check["variant"] == "centered");
+  CHECK(check["cosine"].get<double>() > 0.999);
+  CHECK(check.contains("relative_error"));
+  CHECK(check.contains("beta"));
+}
