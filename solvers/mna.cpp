@@ -378,18 +378,22 @@ bool DisjointSets::join(int a, int b) {
   return true;
 }
 
-std::vector<int> floating_nodes(const Circuit& circuit, const std::vector<int>& nudge_nodes) {
-  const int n = circuit.num_nodes();
-  DisjointSets sets(n);
+DisjointSets dc_groups(const Circuit& circuit, const std::vector<int>& nudge_nodes) {
+  DisjointSets groups(circuit.num_nodes());
   for (const auto& e : circuit.conductances)
-    if (e.g > 0.0) sets.join(e.a, e.b);
-  for (const auto& e : circuit.voltage_sources) sets.join(e.plus, e.minus);
-  for (const auto& e : circuit.vcvs) sets.join(e.out_plus, e.out_minus);
-  for (const auto& e : circuit.diodes) sets.join(e.anode, e.cathode);
-  for (int node : nudge_nodes) sets.join(node, kGround);
+    if (e.g > 0.0) groups.join(e.a, e.b);
+  for (const auto& e : circuit.voltage_sources) groups.join(e.plus, e.minus);
+  for (const auto& e : circuit.vcvs) groups.join(e.out_plus, e.out_minus);
+  for (const auto& d : circuit.diodes)
+    if (d.model == DiodeModel::Shockley) groups.join(d.anode, d.cathode);
+  for (int node : nudge_nodes) groups.join(node, kGround);
+  return groups;
+}
+
+std::vector<int> floating_nodes(DisjointSets& groups, int num_nodes) {
   std::vector<int> result;
-  for (int i = 0; i < n; ++i)
-    if (!sets.connected(i, kGround)) result.push_back(i);
+  for (int i = 0; i < num_nodes; ++i)
+    if (!groups.connected(i, kGround)) result.push_back(i);
   return result;
 }
 

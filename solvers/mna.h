@@ -219,9 +219,12 @@ class DisjointSets {
   std::vector<int> parent_;
 };
 
-/// Names the nodes with no DC path to ground through conductances with g > 0, diodes, voltage
-/// sources, VCVS outputs or nudges with beta != 0 (`nudge_nodes`), in index order.
-std::vector<int> floating_nodes(const circuits::Circuit& circuit,
-                                const std::vector<int>& nudge_nodes);
+/// Groups of nodes joined by DC paths that hold whatever the diodes' states: conductances with
+/// g > 0, Shockley diodes, voltage sources, VCVS outputs, and nudges with beta != 0 (to ground;
+/// `nudge_nodes`). Ideal diodes are left out: join them as their state requires.
+DisjointSets dc_groups(const circuits::Circuit& circuit, const std::vector<int>& nudge_nodes);
+
+/// The nodes (in index order) not in ground's group of `groups`.
+std::vector<int> floating_nodes(DisjointSets& groups, int num_nodes);
 
 }  // namespace physlearn::solvers

@@ -129,7 +129,7 @@ double ideal_diode_scale(const Circuit& circuit, const NewtonOptions& options) {
 /// order of their switching score I + c V, so the least conducting give way first. Both kinds
 /// of set are singular whatever the element values; the repair only touches ties and the first
 /// set. Returns the number of diodes switched.
-int repair_active_set(const Circuit& circuit, const std::vector<int>& nudge_nodes,
+int repair_active_set(const Circuit& circuit, const DisjointSets& groups,
                       const std::vector<double>& score, std::vector<char>& on) {
   const int n = circuit.num_nodes();
   std::vector<std::size_t> ideal;
@@ -153,14 +153,7 @@ int repair_active_set(const Circuit& circuit, const std::vector<int>& nudge_node
     }
   }
 
-  DisjointSets connected(n);
-  for (const auto& e : circuit.conductances)
-    if (e.g > 0.0) connected.join(e.a, e.b);
-  for (const auto& e : circuit.voltage_sources) connected.join(e.plus, e.minus);
-  for (const auto& e : circuit.vcvs) connected.join(e.out_plus, e.out_minus);
-  for (const auto& d : circuit.diodes)
-    if (d.model == DiodeModel::Shockley) connected.join(d.anode, d.cathode);
-  for (int node : nudge_nodes) connected.join(node, kGround);
+  DisjointSets connected = groups;
   for (std::size_t k : ideal)
     if (on[k]) connected.join(circuit.diodes[k].anode, circuit.diodes[k].cathode);
   for (std::size_t k : ideal) {
@@ -212,7 +205,11 @@ OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nud
     if (nudge.beta != 0.0) nudge_nodes.push_back(nudge.node);
   }
 
-  const std::vector<int> floating = floating_nodes(circuit, nudge_nodes);
+  const DisjointSets groups = dc_groups(circuit, nudge_nodes);
+  DisjointSets all_groups = groups;
+  for (const auto& d : circuit.diodes)
+    if (d.model == DiodeModel::Ideal) all_groups.join(d.anode, d.cathode);
+  const std::vector<int> floating = floating_nodes(all_groups, n);
   if (!floating.empty()) {
     std::string message = cat("node '", circuit.node_name(floating[0]),
                               "' is floating: no DC path to ground through conductances > 0, "
@@ -267,7 +264,7 @@ OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nud
   const bool has_ideal = layout.num_ideal_diodes() > 0;
   const bool has_shockley =
       static_cast<std::size_t>(layout.num_ideal_diodes()) < circuit.diodes.size();
-  if (has_ideal) repair_active_set(circuit, nudge_nodes, score, state.diode_on);
+  if (has_ideal) repair_active_set(circuit, groups, score, state.diode_on);
   std::vector<char> proposed = state.diode_on;
 
   MnaAssembly& assembly = s.assembly;
@@ -297,7 +294,7 @@ OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nud
         }
       }
       if (has_ideal && proposed != state.diode_on) {
-        repair_active_set(circuit, nudge_nodes, score, proposed);
+        repair_active_set(circuit, groups, score, proposed);
         changed = proposed != state.diode_on;
         state.diode_on = proposed;
       }
