@@ -309,6 +309,9 @@ OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nud
 
     // Per-row tolerances (see NewtonOptions) and the worst KCL row.
     bool residual_ok = true;
+    bool complementary = true;  // every ideal diode: I >= 0, V <= 0, I V = 0 within tolerance
+    int violating_diode = -1;   // the first diode that breaks them
+    double violating_current = 0.0, violating_voltage = 0.0;
     double worst = 0.0;
     int worst_node = -1;
     for (int row = 0; row < size; ++row) {
@@ -330,6 +333,20 @@ OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nud
         if (d.anode != kGround) node_scale = std::max(node_scale, assembly.scale[d.anode]);
         if (d.cathode != kGround) node_scale = std::max(node_scale, assembly.scale[d.cathode]);
         tol = on ? c * opt.vntol + opt.reltol * scale : opt.abstol + opt.reltol * node_scale;
+        // The complementarity conditions themselves, whatever set the repair chose.
+        const double current = x[row];
+        const double va = node_voltage(x, d.anode), vc = node_voltage(x, d.cathode);
+        const double current_tol = opt.abstol + opt.reltol * node_scale;
+        const double voltage_tol = opt.vntol + opt.reltol * (std::abs(va) + std::abs(vc));
+        if (current < -current_tol || va - vc > voltage_tol ||
+            (current > current_tol && va - vc < -voltage_tol)) {
+          if (complementary) {
+            violating_diode = layout.ideal_diode_of_row(row);
+            violating_current = current;
+            violating_voltage = va - vc;
+          }
+          complementary = false;
+        }
       }
       if (!(std::abs(assembly.residual[row]) <= tol)) residual_ok = false;
     }
@@ -339,8 +356,8 @@ OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nud
     // Piecewise-linear circuits are solved exactly once the set is right, so a small residual is
     // enough; with Shockley diodes a small residual can hide a voltage error of residual / g at
     // a high-impedance node, so the update must be small too (as SPICE requires).
-    const bool converged =
-        !limited && (residual_ok ? (!has_shockley || step_small) : step_small);
+    const bool converged = !limited && complementary &&
+                           (residual_ok ? (!has_shockley || step_small) : step_small);
     if (converged) {
       OperatingPoint op;
       op.voltages = x.head(n);
@@ -363,6 +380,21 @@ OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nud
       return op;
     }
 
+    if (!complementary && iteration > 0 && !changed && !limited && residual_ok) {
+      // The (repaired) set reproduces itself, so Newton would stay here: the set the diodes ask
+      // for is singular (a loop of sources and conducting diodes, or a group of nodes with no
+      // other path to ground), and no operating point exists.
+      const auto& d = circuit.diodes[static_cast<std::size_t>(violating_diode)];
+      throw SolverError(
+          violating_current < 0.0
+              ? cat("Newton: no operating point: ideal diode '", d.name, "' would have to conduct ",
+                    violating_current, " A backwards, because the nodes on its two sides have no "
+                    "other DC path between them (e.g. a current source pushing against it)")
+              : cat("Newton: no operating point: ideal diode '", d.name, "' is forward biased (V = ",
+                    violating_voltage, " V) but conducting would close a loop of voltage sources, "
+                    "VCVS outputs and conducting ideal diodes whose voltages do not sum to zero"));
+    }
+
     if (solves >= opt.max_iterations) {
       std::string message =
           cat("Newton did not converge in ", solves, " iterations: max KCL residual ", worst,
@@ -370,6 +402,9 @@ OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nud
               "' (tolerance ", opt.abstol, " A + ", opt.reltol, " relative)");
       if (limited) message += "; Shockley junction voltages were still being limited";
       if (changed) message += "; the ideal diodes' ON/OFF set was still changing";
+      if (!complementary)
+        message += "; some ideal diode still conducts backwards or is forward biased (a forward "
+                   "ideal diode across a voltage source has no solution)";
       throw SolverError(message);
     }
 
