@@ -88,7 +88,7 @@ LayeredNetwork build_drn(const DrnParams& p, std::uint64_t seed) {
   return net;
 }
 
-LoweredNetwork lower_to_circuit(const LayeredNetwork& net) {
+LoweredNetwork lower_to_circuit(const LayeredNetwork& net, bool clamp_outputs) {
   LoweredNetwork lowered;
   Circuit& c = lowered.circuit;
   const int layers = net.num_weight_layers();
@@ -132,6 +132,11 @@ LoweredNetwork lower_to_circuit(const LayeredNetwork& net) {
       }
     }
   }
+  if (clamp_outputs)
+    for (int i = 0; i < net.sizes[layers]; ++i) {
+      lowered.clamp_sources.push_back(static_cast<int>(c.voltage_sources.size()));
+      c.voltage_sources.push_back({"V_clamp" + std::to_string(i), nodes[layers][i], kGround, 0.0});
+    }
   lowered.layer_nodes.assign(nodes.begin() + 1, nodes.end());
   return lowered;
 }

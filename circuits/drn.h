@@ -80,13 +80,15 @@ struct LoweredNetwork {
   std::vector<int> input_sources;            ///< voltage source index per input unit
   std::vector<std::vector<int>> layer_nodes; ///< node index per unit of layer l+1
   std::vector<int> bias_sources;             ///< current source index per bias, layer by layer
+  std::vector<int> clamp_sources;            ///< voltage source per output (clamped lowering)
   /// Sets the source voltages (one sample's row of input_voltages), conductances and biases.
   void update(const LayeredNetwork& net, const Eigen::Ref<const Eigen::RowVectorXd>& inputs);
 };
 
 /// Lowers the network to a circuit: nodes in{k}, h{l}_{i}, out{i}; conductances G{l}_{j}_{i}
 /// (all of them, including zeros, so the structure does not change as training moves them);
-/// diodes D{l}_{i} to ground; bias current sources B{l}_{i} from ground into each node.
-LoweredNetwork lower_to_circuit(const LayeredNetwork& net);
+/// diodes D{l}_{i} to ground; bias current sources B{l}_{i} from ground into each node. With
+/// `clamp_outputs`, a voltage source V_clamp{i} also holds each output (CHL, coupled learning).
+LoweredNetwork lower_to_circuit(const LayeredNetwork& net, bool clamp_outputs = false);
 
 }  // namespace physlearn::circuits

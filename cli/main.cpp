@@ -9,6 +9,7 @@
 
 #include "circuits/circuit_json.h"
 #include "core/error.h"
+#include "learning/compare.h"
 #include "learning/experiment.h"
 #include "learning/gradcheck.h"
 #include "solvers/newton.h"
@@ -27,6 +28,17 @@ int run_command(const std::string& file, const std::string& out, const std::vect
             << "%  train error " << 100.0 * result.final_train_error << "%  ("
             << result.epochs.size() << " epochs, " << std::setprecision(1) << result.wall_seconds
             << " s)  results in " << dir << "/results.json\n";
+  return 0;
+}
+
+int compare_command(const std::string& file, const std::string& rules, const std::string& out,
+                    const std::vector<std::string>& sets, bool quiet) {
+  learning::ExperimentConfig config = learning::load_experiment(file, sets);
+  const auto names = learning::parse_rule_list(rules);
+  const std::string dir = !out.empty() ? out : "runs/" + config.name + "-compare";
+  const json comparison = learning::compare_rules(config, names, dir, quiet);
+  std::cout << learning::compare_table(comparison) << "results in " << dir << "/compare.json, "
+            << dir << "/compare.csv\n";
   return 0;
 }
 
@@ -99,6 +111,15 @@ int main(int argc, char** argv) {
   grad->add_option("--tolerance", check.tolerance, "convergence of every phase, volts");
   grad->add_option("--set", sets, "override a config key")->allow_extra_args(false);
 
+  std::string rules = "ep-centered,ep-positive,chl,cl,backprop,exact";
+  auto* cmp = app.add_subcommand("compare", "train several rules on the same data and seed; a table");
+  cmp->add_option("experiment", file, "experiment JSON file")->required();
+  cmp->add_option("--rules", rules, "comma-separated: ep-centered, ep-positive, ep-negative, chl, cl, "
+                                    "cl-negative, cl-centered, exact, backprop")->capture_default_str();
+  cmp->add_option("--out", out, "results folder (default runs/<name>-compare)");
+  cmp->add_option("--set", sets, "override a config key")->allow_extra_args(false);
+  cmp->add_flag("--quiet", quiet, "no progress on stderr");
+
   auto* solve = app.add_subcommand("solve", "steady state of a circuit given in JSON; prints JSON");
   solve->add_option("circuit", file, "circuit JSON file")->required();
 
@@ -109,6 +130,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) return run_command(file, out, sets, quiet);
     if (*grad) return gradcheck_command(file, sets, check);
+    if (*cmp) return compare_command(file, rules, out, sets, quiet);
     if (*solve) return solve_command(file);
     if (*schema) return schema_command(section);
   } catch (const physlearn::Error& e) {

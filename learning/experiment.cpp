@@ -11,18 +11,20 @@
 #include <random>
 #include <sstream>
 
-#include "devices/device.h"
-#include "learning/ep.h"
-#include "learning/optimizer.h"
+#include "learning/gradient.h"
 
 namespace physlearn::learning {
 
 void describe(Schema& s, LearningParams& p) {
-  s.field("rule", p.rule, "learning rule").one_of({"ep"});
-  s.field("variant", p.variant, "EP variant: nudge +beta, -beta, or both (centered)")
+  s.field("rule", p.rule,
+          "learning rule: ep (Equilibrium Propagation), chl (Contrastive Hebbian), cl (Coupled "
+          "Learning), exact (the exact gradient of the circuit), backprop (ReLU network baseline)")
+      .one_of({"ep", "chl", "cl", "exact", "backprop"});
+  s.field("variant", p.variant, "ep and cl: perturb +, -, or both ways (centered)")
       .one_of({"positive", "negative", "centered"});
-  s.field("beta", p.beta, "nudging strength (conductance of the nudge to the target)")
+  s.field("beta", p.beta, "ep: nudging strength (conductance of the nudge to the target)")
       .unit("S").greater(0.0);
+  s.field("eta", p.eta, "cl: outputs clamped to o + eta (y - o)").greater(0.0).max(1.0);
   s.field("epochs", p.epochs, "passes over the training set").min(0);
   s.field("batch_size", p.batch_size, "samples per mini-batch").min(1);
   s.field("momentum", p.momentum, "SGD momentum").min(0.0).max(1.0);
@@ -35,6 +37,14 @@ void describe(Schema& s, LearningParams& p) {
   s.field("g_min", p.g_min, "lower bound of trainable conductances").unit("S").min(0.0);
   s.field("g_max", p.g_max, "upper bound of trainable conductances").unit("S").greater(0.0);
   s.field("shuffle", p.shuffle, "reshuffle the training set every epoch (seeded)");
+  s.field("alignment_every", p.alignment_every,
+          "every N mini-batches, log the cosine and norm ratio of the rule's update against the "
+          "exact gradient, per layer (0: off)")
+      .min(0);
+  s.field("backprop_lr_weights", p.backprop_lr_weights,
+          "backprop baseline: weight learning rates (empty: lr_weights)").min(0.0);
+  s.field("backprop_lr_biases", p.backprop_lr_biases,
+          "backprop baseline: bias learning rates (empty: lr_biases)").min(0.0);
 }
 
 void describe(Schema& s, OutputParams& p) {
@@ -72,6 +82,10 @@ void validate(ExperimentConfig& c) {
   const int layers = static_cast<int>(c.network.hidden.size()) + 1;
   expand_rates(c.learning.lr_weights, layers, "learning.lr_weights");
   expand_rates(c.learning.lr_biases, layers, "learning.lr_biases");
+  if (!c.learning.backprop_lr_weights.empty())
+    expand_rates(c.learning.backprop_lr_weights, layers, "learning.backprop_lr_weights");
+  if (!c.learning.backprop_lr_biases.empty())
+    expand_rates(c.learning.backprop_lr_biases, layers, "learning.backprop_lr_biases");
   if (c.learning.g_max <= c.learning.g_min)
     throw ConfigError("learning.g_max", json_text(json(c.learning.g_max)), "must be > learning.g_min");
   if (c.network.init == "uniform" && c.network.init_high < c.network.init_low)
@@ -130,13 +144,22 @@ json RunResult::to_json(const ExperimentConfig& config) const {
   out["name"] = config.name;
   out["seed"] = config.seed;
   json epochs_json = json::array();
-  for (const auto& e : epochs)
-    epochs_json.push_back({{"epoch", e.epoch},
-                           {"train_loss", e.train_loss},
-                           {"train_error", e.train_error},
-                           {"test_loss", e.test_loss},
-                           {"test_error", e.test_error},
-                           {"wall_seconds", e.wall_seconds}});
+  for (const auto& e : epochs) {
+    json record = {{"epoch", e.epoch},
+                   {"train_loss", e.train_loss},
+                   {"train_error", e.train_error},
+                   {"test_loss", e.test_loss},
+                   {"test_error", e.test_error},
+                   {"wall_seconds", e.wall_seconds}};
+    if (!e.alignment.empty()) {
+      record["alignment"] = json::array();
+      for (std::size_t l = 0; l < e.alignment.size(); ++l)
+        record["alignment"].push_back({{"layer", l},
+                                       {"cosine", e.alignment[l].cosine},
+                                       {"norm_ratio", e.alignment[l].norm_ratio}});
+    }
+    epochs_json.push_back(record);
+  }
   out["epochs"] = epochs_json;
   out["final"] = {{"train_error", final_train_error},
                   {"test_error", final_test_error},
@@ -194,20 +217,17 @@ struct Evaluation {
 };
 
 /// Free phase only, in batches, over the whole dataset.
-Evaluation evaluate(const circuits::LayeredNetwork& net, solvers::EquilibriumSolver& solver,
-                    const data::Dataset& d, int batch_size) {
+Evaluation evaluate(Model& model, const data::Dataset& d, int batch_size) {
   std::vector<int> order(d.num_samples());
   std::iota(order.begin(), order.end(), 0);
   Evaluation e;
-  Eigen::MatrixXd inputs, targets;
+  Eigen::MatrixXd inputs, targets, outputs;
   for (std::size_t begin = 0; begin < order.size(); begin += batch_size) {
     const std::size_t end = std::min(order.size(), begin + batch_size);
     gather_batch(d, order, begin, end, inputs, targets);
-    const Eigen::MatrixXd voltages = net.input_voltages(inputs);
-    auto state = solvers::LayeredState::zeros(net, inputs.rows());
-    solver.relax(net, voltages, {}, state);
-    e.loss += batch_loss(state.outputs(), targets) * static_cast<double>(inputs.rows());
-    e.error += count_errors(state.outputs(), targets);
+    model.predict(inputs, outputs);
+    e.loss += batch_loss(outputs, targets) * static_cast<double>(inputs.rows());
+    e.error += count_errors(outputs, targets);
   }
   e.loss /= static_cast<double>(order.size());
   e.error /= static_cast<double>(order.size());
@@ -229,14 +249,9 @@ void write_history(const std::string& filename, const std::vector<EpochRecord>& 
 RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, bool quiet) {
   const auto start = Clock::now();
   const LearningParams& lp = config.learning;
-  const EpVariant variant = parse_ep_variant(lp.variant, "learning.variant");
   // Everything that can fail on the configuration or the data fails before the folder is touched.
   data::Split split = data::load(config.data, static_cast<unsigned>(config.seed));
-  circuits::LayeredNetwork net = circuits::build_drn(config.network, static_cast<std::uint64_t>(config.seed));
-  for (auto& w : net.weights) w = w.cwiseMax(lp.g_min).cwiseMin(lp.g_max);
-  auto solver = solvers::make_solver(config.solver, net);
-  devices::IdealDeviceArray devices({lp.g_min, lp.g_max});
-  SgdMomentum optimizer(lp.momentum, lp.lr_weights, lp.lr_biases, lp.lr_decay);
+  std::unique_ptr<Model> model = make_model(config, split.train.num_features(), split.train.num_classes);
 
   std::filesystem::create_directories(out_dir);
   write_file_atomic(out_dir + "/config.resolved.json", resolved_json(config).dump(2) + "\n");
@@ -247,13 +262,11 @@ RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, b
   const std::size_t batches = (order.size() + lp.batch_size - 1) / lp.batch_size;
 
   RunResult result;
-  ParameterGradient gradient = ParameterGradient::zeros_like(net);
-  solvers::LayeredState free;
-  Eigen::MatrixXd inputs, targets;
+  Eigen::MatrixXd inputs, targets, outputs;
   if (!quiet)
-    std::cerr << "physlearn: " << config.name << ": " << net.num_parameters() << " parameters, "
-              << split.train.num_samples() << " training samples, " << lp.epochs << " epochs, solver "
-              << solver->name() << "\n";
+    std::cerr << "physlearn: " << config.name << ": " << model->description() << ", "
+              << model->num_parameters() << " parameters, " << split.train.num_samples()
+              << " training samples, " << lp.epochs << " epochs\n";
   for (int epoch = 1; epoch <= lp.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     auto last_report = epoch_start;
@@ -264,14 +277,9 @@ RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, b
       const std::size_t begin = batch * lp.batch_size;
       const std::size_t end = std::min(order.size(), begin + lp.batch_size);
       gather_batch(split.train, order, begin, end, inputs, targets);
-      const Eigen::MatrixXd voltages = net.input_voltages(inputs);
-      ep_gradient(net, *solver, voltages, targets, variant, lp.beta, free, gradient);
-      loss_sum += batch_loss(free.outputs(), targets) * static_cast<double>(inputs.rows());
-      errors += count_errors(free.outputs(), targets);
-      for (int l = 0; l < net.num_weight_layers(); ++l) {
-        devices.program(net.weights[l], optimizer.step(l, false, gradient.weights[l]));
-        if (net.has_biases) net.biases[l] += optimizer.step(l, true, gradient.biases[l]);
-      }
+      model->train_batch(inputs, targets, outputs);
+      loss_sum += batch_loss(outputs, targets) * static_cast<double>(inputs.rows());
+      errors += count_errors(outputs, targets);
       if (!quiet && config.output.progress_seconds > 0.0 &&
           seconds_since(last_report) >= config.output.progress_seconds) {
         last_report = Clock::now();
@@ -286,12 +294,13 @@ RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, b
                   << format_duration(left) << "\n";
       }
     }
-    optimizer.end_epoch();
+    model->end_epoch();
     EpochRecord record;
+    record.alignment = model->take_alignment();
     record.epoch = epoch;
     record.train_loss = loss_sum / static_cast<double>(order.size());
     record.train_error = static_cast<double>(errors) / static_cast<double>(order.size());
-    const Evaluation test = evaluate(net, *solver, split.test, std::max(lp.batch_size, 256));
+    const Evaluation test = evaluate(*model, split.test, std::max(lp.batch_size, 256));
     record.test_loss = test.loss;
     record.test_error = test.error;
     record.wall_seconds = seconds_since(epoch_start);
@@ -313,8 +322,8 @@ RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, b
     }
   }
   // Final figures on the whole training set with the trained network (free phase).
-  const Evaluation train = evaluate(net, *solver, split.train, std::max(lp.batch_size, 256));
-  const Evaluation test = evaluate(net, *solver, split.test, std::max(lp.batch_size, 256));
+  const Evaluation train = evaluate(*model, split.train, std::max(lp.batch_size, 256));
+  const Evaluation test = evaluate(*model, split.test, std::max(lp.batch_size, 256));
   result.final_train_error = train.error;
   result.final_train_loss = train.loss;
   result.final_test_error = test.error;

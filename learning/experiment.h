@@ -9,15 +9,17 @@
 #include "circuits/drn.h"
 #include "core/schema.h"
 #include "data/dataset.h"
+#include "learning/model.h"
 #include "solvers/equilibrium.h"
 
 namespace physlearn::learning {
 
 /// The "learning" section.
 struct LearningParams {
-  std::string rule = "ep";           ///< learning rule (Equilibrium Propagation)
-  std::string variant = "centered";  ///< EP: positive, negative or centered
-  double beta = 0.5;                 ///< nudging strength (S: the conductance of the nudge)
+  std::string rule = "ep";           ///< ep, chl, cl, exact, or backprop (the digital baseline)
+  std::string variant = "centered";  ///< ep and cl: positive, negative or centered
+  double beta = 0.5;                 ///< ep: nudging strength (S: the conductance of the nudge)
+  double eta = 0.5;                  ///< cl: outputs clamped to o + eta (y - o)
   int epochs = 10;
   int batch_size = 32;
   double momentum = 0.0;
@@ -29,6 +31,11 @@ struct LearningParams {
   double g_min = 0.0;                ///< conductances kept in [g_min, g_max]
   double g_max = 1e9;
   bool shuffle = true;               ///< reshuffle the training set every epoch (seeded)
+  /// Every this many mini-batches, compare the rule's direction with the exact gradient (0: off).
+  int alignment_every = 0;
+  /// backprop: learning rates of the baseline (empty: lr_weights / lr_biases).
+  std::vector<double> backprop_lr_weights;
+  std::vector<double> backprop_lr_biases;
 };
 
 void describe(Schema& schema, LearningParams& params);
@@ -68,6 +75,7 @@ struct EpochRecord {
   double test_loss = 0.0;
   double test_error = 0.0;
   double wall_seconds = 0.0; ///< seconds of this epoch (training and evaluation)
+  std::vector<LayerAlignment> alignment;  ///< per layer, when learning.alignment_every > 0
 };
 
 struct RunResult {

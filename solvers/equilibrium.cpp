@@ -89,12 +89,19 @@ void CoordinateDescentSolver::relax(const circuits::LayeredNetwork& net,
   // The inputs are clamped during a phase: their drive into the first layer is computed once.
   input_drive_.noalias() = input_voltages * net.weights[0];
   const int layers = net.num_weight_layers();
+  // Clamped outputs are held by sources: set once, never relaxed.
+  const int relaxed = nudge.clamp ? layers - 1 : layers;
+  if (nudge.clamp) {
+    if (nudge.clamp->rows() != input_voltages.rows() || nudge.clamp->cols() != net.sizes.back())
+      throw std::logic_error("CoordinateDescentSolver: clamp of the wrong shape");
+    state.layers.back() = *nudge.clamp;
+  }
   const int limit = tolerance_ > 0.0 ? max_sweeps_ : sweeps_;
   last_sweeps_ = 0;
   for (int sweep = 0; sweep < limit; ++sweep) {
     double change = 0.0;
     for (int parity = 0; parity < 2; ++parity)
-      for (int l = parity; l < layers; l += 2)
+      for (int l = parity; l < relaxed; l += 2)
         change = std::max(change, update_layer(net, input_drive_, nudge, l, state));
     ++last_sweeps_;
     if (tolerance_ > 0.0 && change < tolerance_) return;

@@ -25,10 +25,16 @@ struct LayeredState {
   static LayeredState zeros(const circuits::LayeredNetwork& net, Eigen::Index batch);
 };
 
-/// The nudge of a phase: current beta (targets - o) into the outputs (beta = 0: free phase).
+/// What a phase does at the outputs: nothing (free phase), the current beta (targets - o) injected
+/// into them (EP's nudge), or their potentials clamped by voltage sources (CHL, coupled learning).
 struct PhaseNudge {
   double beta = 0.0;
   const Eigen::MatrixXd* targets = nullptr;  ///< batch x outputs; needed when beta != 0
+  const Eigen::MatrixXd* clamp = nullptr;    ///< batch x outputs: output potentials held fixed
+
+  static PhaseNudge free() { return {}; }
+  static PhaseNudge nudge(double beta, const Eigen::MatrixXd& targets) { return {beta, &targets, nullptr}; }
+  static PhaseNudge clamped(const Eigen::MatrixXd& outputs) { return {0.0, nullptr, &outputs}; }
 };
 
 /// The "solver" section of an experiment.

@@ -5,9 +5,20 @@
 ///
 /// Ideal diodes obey the complementarity conditions I >= 0, V <= 0, I V = 0 (V = v_anode -
 /// v_cathode, I anode -> cathode). Written as the semismooth equation min(I, -c V) = 0 with a
-/// conductance scale c > 0, a diode is ON (v_anode = v_cathode) when I + c V >= 0 and OFF (I = 0)
-/// otherwise; the set is re-chosen at every Newton iterate until it stops changing. For
-/// resistive networks with ideal diodes (M-matrix problems) this is exact and terminates.
+/// conductance scale c > 0, a diode is ON (row c (v_anode - v_cathode) = 0) when I + c V >= 0 and
+/// OFF (row I = 0) otherwise, and the set is re-chosen at every Newton iterate (primal-dual active
+/// set). For resistive networks with diodes to ground (M-matrix problems) this is exact and
+/// settles in a few sets. Should the sets cycle (possible for diodes between arbitrary nodes),
+/// the solver goes on with Murty's least-index rule (one flip per solved set; finite for positive
+/// definite problems). Every set is made structurally solvable before use: an ON diode that
+/// would close a loop of voltage sources and ON diodes is turned OFF, and an OFF diode is turned
+/// ON where a group of nodes would otherwise have no DC path to ground.
+///
+/// Convergence: no Shockley junction limited, every ideal diode complementary within tolerance,
+/// every residual within tolerance (see NewtonOptions) and, with Shockley diodes, the last update
+/// below tolerance too (as SPICE requires; a residual alone can hide residual / g volts at a
+/// high-impedance node), or, at the rounding floor of an ill-conditioned circuit, three iterates
+/// in a row with every residual within tolerance.
 ///
 /// The sparse LU factorisation (KLU) analyses the constant MNA pattern once per solver; each
 /// iteration only refactorises the values, so solving a circuit whose element VALUES change
@@ -21,11 +32,11 @@
 
 namespace physlearn::solvers {
 
-/// Tolerances and limits of NewtonSolver. A solve has converged when, with no junction limited
-/// and the ideal diodes' active set consistent with the iterate, every node's KCL residual is
-/// below abstol + reltol * (sum of |currents| at the node) and every source equation's below
-/// vntol + reltol * (its scale); or when the last Newton update was below vntol + reltol |v| for
-/// every voltage and abstol + reltol |i| for every branch current (the rounding floor).
+/// Tolerances and limits of NewtonSolver. Residual tests: each node's KCL imbalance below
+/// abstol + reltol * (sum of |currents| at the node), each source equation's below vntol + reltol
+/// * (its scale). Update tests: below vntol + reltol |v| for every voltage, abstol + reltol |i|
+/// for every branch current. An ideal diode is complementary when I >= -(abstol + reltol s),
+/// V <= vntol + reltol (|v_a| + |v_c|), and one of the two is within that tolerance of 0.
 struct NewtonOptions {
   double abstol = 1e-14;  ///< A: absolute KCL residual per node
   double vntol = 1e-12;   ///< V: absolute tolerance on voltage updates and source equations
@@ -60,6 +71,8 @@ struct OperatingPoint {
   double residual_norm = 0.0;   ///< A, max |KCL residual| over nodes at the returned point
 };
 
+/// One solver per circuit structure; not safe to use from several threads at once (build one
+/// per thread).
 class NewtonSolver {
  public:
   /// Analyses the structure of `circuit` (nodes, element terminals, diode models) and the sparse
@@ -73,10 +86,13 @@ class NewtonSolver {
 
   /// Solves for the operating point of `circuit` (same structure as at construction) with the
   /// nudges added. `initial_voltages` (per node) is the starting point and also chooses the first
-  /// ideal-diode set (ON where v_anode - v_cathode > -vntol); without it Newton starts from 0 V
-  /// with every ideal diode OFF.
+  /// ideal-diode set (ON where v_anode - v_cathode > -vntol, e.g. the previous solution); without
+  /// it Newton starts from 0 V with the ideal diodes OFF (but for those the structure needs ON).
   /// Throws physlearn::SolverError for a floating node (named), a singular matrix (naming the
-  /// unknown), or no convergence (naming the iteration count, residual and worst node).
+  /// unknown), a circuit with no operating point (naming the ideal diode), or no convergence
+  /// (naming the iteration count, the residual and the worst node), or a circuit whose structure
+  /// differs from the constructor's; physlearn::Error for invalid element values or a nudge at a
+  /// node that does not exist.
   OperatingPoint solve(const circuits::Circuit& circuit, const std::vector<Nudge>& nudges = {},
                        const Eigen::VectorXd* initial_voltages = nullptr);
 

@@ -8,48 +8,65 @@ namespace {
 class NewtonLayeredSolver final : public EquilibriumSolver {
  public:
   NewtonLayeredSolver(const SolverParams& params, const circuits::LayeredNetwork& net)
-      : lowered_(circuits::lower_to_circuit(net)) {
-    options_.abstol = params.newton_abstol;
-    options_.vntol = params.newton_vntol;
-    options_.max_iterations = params.newton_max_iterations;
-    // Conductances start as the network's; the solver analyses the structure once.
-    newton_ = std::make_unique<NewtonSolver>(lowered_.circuit, options_);
-  }
+      : options_(options_from(params)), free_(circuits::lower_to_circuit(net), options_) {}
 
   std::string name() const override { return "newton"; }
   long last_iterations() const override { return last_iterations_; }
 
   void relax(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& input_voltages,
              const PhaseNudge& nudge, LayeredState& state) override {
-    const auto& output_nodes = lowered_.layer_nodes.back();
+    if (nudge.clamp && !clamped_) {
+      // Clamped phases need voltage sources at the outputs: a circuit of their own.
+      clamped_ = std::make_unique<Lowered>(circuits::lower_to_circuit(net, true), options_);
+    }
+    Lowered& lowered = nudge.clamp ? *clamped_ : free_;
+    const auto& output_nodes = lowered.network.layer_nodes.back();
     std::vector<Nudge> nudges;
-    Eigen::VectorXd guess = Eigen::VectorXd::Zero(lowered_.circuit.num_nodes());
+    Eigen::VectorXd guess = Eigen::VectorXd::Zero(lowered.network.circuit.num_nodes());
     last_iterations_ = 0;
     for (Eigen::Index b = 0; b < input_voltages.rows(); ++b) {
-      lowered_.update(net, input_voltages.row(b));
+      lowered.network.update(net, input_voltages.row(b));
+      if (nudge.clamp)
+        for (std::size_t i = 0; i < lowered.network.clamp_sources.size(); ++i)
+          lowered.network.circuit.voltage_sources[lowered.network.clamp_sources[i]].volts =
+              (*nudge.clamp)(b, static_cast<Eigen::Index>(i));
       nudges.clear();
       if (nudge.beta != 0.0)
         for (std::size_t i = 0; i < output_nodes.size(); ++i)
           nudges.push_back({output_nodes[i], nudge.beta, (*nudge.targets)(b, static_cast<Eigen::Index>(i))});
       // Warm start from the state handed in (e.g. the free state for a nudged phase).
-      for (std::size_t k = 0; k < lowered_.input_sources.size(); ++k)
-        guess(lowered_.circuit.voltage_sources[lowered_.input_sources[k]].plus) =
+      for (std::size_t k = 0; k < lowered.network.input_sources.size(); ++k)
+        guess(lowered.network.circuit.voltage_sources[lowered.network.input_sources[k]].plus) =
             input_voltages(b, static_cast<Eigen::Index>(k));
-      for (std::size_t l = 0; l < lowered_.layer_nodes.size(); ++l)
-        for (std::size_t i = 0; i < lowered_.layer_nodes[l].size(); ++i)
-          guess(lowered_.layer_nodes[l][i]) = state.layers[l](b, static_cast<Eigen::Index>(i));
-      OperatingPoint op = newton_->solve(lowered_.circuit, nudges, &guess);
+      for (std::size_t l = 0; l < lowered.network.layer_nodes.size(); ++l)
+        for (std::size_t i = 0; i < lowered.network.layer_nodes[l].size(); ++i)
+          guess(lowered.network.layer_nodes[l][i]) = state.layers[l](b, static_cast<Eigen::Index>(i));
+      OperatingPoint op = lowered.newton.solve(lowered.network.circuit, nudges, &guess);
       last_iterations_ += op.iterations;
-      for (std::size_t l = 0; l < lowered_.layer_nodes.size(); ++l)
-        for (std::size_t i = 0; i < lowered_.layer_nodes[l].size(); ++i)
-          state.layers[l](b, static_cast<Eigen::Index>(i)) = op.voltages(lowered_.layer_nodes[l][i]);
+      for (std::size_t l = 0; l < lowered.network.layer_nodes.size(); ++l)
+        for (std::size_t i = 0; i < lowered.network.layer_nodes[l].size(); ++i)
+          state.layers[l](b, static_cast<Eigen::Index>(i)) = op.voltages(lowered.network.layer_nodes[l][i]);
     }
   }
 
  private:
-  circuits::LoweredNetwork lowered_;
+  /// A lowered network and its Newton solver (which analyses the structure once).
+  struct Lowered {
+    Lowered(circuits::LoweredNetwork n, const NewtonOptions& options)
+        : network(std::move(n)), newton(network.circuit, options) {}
+    circuits::LoweredNetwork network;
+    NewtonSolver newton;
+  };
+  static NewtonOptions options_from(const SolverParams& params) {
+    NewtonOptions o;
+    o.abstol = params.newton_abstol;
+    o.vntol = params.newton_vntol;
+    o.max_iterations = params.newton_max_iterations;
+    return o;
+  }
   NewtonOptions options_;
-  std::unique_ptr<NewtonSolver> newton_;
+  Lowered free_;
+  std::unique_ptr<Lowered> clamped_;
   long last_iterations_ = 0;
 };
 

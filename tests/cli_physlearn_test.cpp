@@ -179,3 +179,42 @@ TEST_CASE("fashion-mnist experiment files run (shortened) and gradcheck agrees w
   CHECK(check.contains("relative_error"));
   CHECK(check.contains("beta"));
 }
+
+TEST_CASE("CHL and coupled learning reduce the loss on XOR") {
+  auto dir = scratch("rules");
+  for (const char* rule : {"chl", "cl"}) {
+    CAPTURE(rule);
+    const std::string out = (dir / rule).string();
+    auto r = physlearn(std::string("run experiments/xor.json --quiet --set learning.rule=") + rule +
+                           " --set learning.lr_weights=0.05 --set learning.lr_biases=0.05 --out '" + out + "'",
+                       dir);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const json results = json::parse(slurp(out + "/results.json"));
+    const double first = results["epochs"][0]["train_loss"], last = results["epochs"].back()["train_loss"];
+    CHECK(last < 0.1 * first);
+    CHECK(results["final"]["train_error"] == 0.0);
+  }
+}
+
+TEST_CASE("compare trains each rule on the same data and writes compare.json and compare.csv") {
+  auto dir = scratch("compare");
+  auto r = physlearn("compare experiments/xor.json --quiet --set learning.epochs=20 "
+                     "--rules ep-centered,chl,backprop,exact --out '" + (dir / "cmp").string() + "'",
+                     dir);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const json c = json::parse(slurp((dir / "cmp/compare.json").string()));
+  REQUIRE(c["rules"].size() == 4);
+  CHECK(c["rules"][0]["rule"] == "ep-centered");
+  // Circuit rules report their alignment with the exact gradient per layer; exact aligns perfectly
+  // up to the solver's convergence, backprop has none.
+  CHECK(c["rules"][0]["alignment"].size() == 2);
+  CHECK(c["rules"][0]["alignment"][1]["cosine"].get<double>() > 0.99);
+  CHECK(c["rules"][3]["alignment"][0]["cosine"].get<double>() > 0.999);
+  CHECK_FALSE(c["rules"][2].contains("alignment"));
+  const std::string csv = slurp((dir / "cmp/compare.csv").string());
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
+  CHECK(r.out.find("ep-centered") != std::string::npos);
+  auto bad = physlearn("compare experiments/xor.json --rules ep,hebb", dir);
+  CHECK(bad.status != 0);
+  CHECK(bad.err.find("--rules: \"ep\"") != std::string::npos);
+}

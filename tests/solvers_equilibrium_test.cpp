@@ -137,3 +137,26 @@ TEST_CASE("a negative nudge larger than the output conductance is refused with a
   auto s = solvers::LayeredState::zeros(net, 1);
   CHECK_THROWS_WITH_AS(bcd.relax(net, v, {-100.0, &y}, s), doctest::Contains("beta"), SolverError);
 }
+
+TEST_CASE("clamped outputs: coordinate descent and Newton agree, outputs stay at the clamp") {
+  auto net = small_drn({6, 4}, 8);
+  const Eigen::MatrixXd v = net.input_voltages(random_inputs(4, 5, 6));
+  const Eigen::MatrixXd clamp = one_hot(4, 3) * 0.7;
+  solvers::CoordinateDescentSolver bcd(1, 1e-13, 1000000);
+  solvers::SolverParams newton_params;
+  newton_params.type = "newton";
+  auto newton = solvers::make_solver(newton_params, net);
+  auto a = solvers::LayeredState::zeros(net, 4);
+  auto b = solvers::LayeredState::zeros(net, 4);
+  bcd.relax(net, v, solvers::PhaseNudge::clamped(clamp), a);
+  newton->relax(net, v, solvers::PhaseNudge::clamped(clamp), b);
+  CHECK(a.outputs() == clamp);
+  for (std::size_t l = 0; l < a.layers.size(); ++l)
+    CHECK((a.layers[l] - b.layers[l]).cwiseAbs().maxCoeff() < 1e-9);
+  // A free phase afterwards on the same Newton solver still works (its own circuit).
+  auto c = solvers::LayeredState::zeros(net, 4);
+  auto d = solvers::LayeredState::zeros(net, 4);
+  bcd.relax(net, v, {}, c);
+  newton->relax(net, v, {}, d);
+  CHECK((c.outputs() - d.outputs()).cwiseAbs().maxCoeff() < 1e-9);
+}

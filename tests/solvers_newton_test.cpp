@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "circuits/circuit_json.h"
 #include "core/error.h"
 #include "solvers/mna.h"
 
@@ -121,6 +122,19 @@ TEST_CASE("newton: voltage divider") {
   // SPICE sign: the source delivers 2.5 mA out of its plus terminal, so its current is negative.
   CHECK(std::abs(op.source_currents[0] + 2.5e-3) < 1e-15);
   CHECK(op.iterations == 1);
+}
+
+TEST_CASE("newton: a circuit read from JSON") {
+  const Circuit c = physlearn::circuits::circuit_from_json(nlohmann::json::parse(R"({
+    "elements": [
+      {"type": "voltage_source", "nodes": ["in", "0"], "volts": 3},
+      {"type": "resistor", "nodes": ["in", "out"], "r": 2000},
+      {"type": "resistor", "nodes": ["out", "gnd"], "r": 1000},
+      {"type": "current_source", "nodes": ["0", "out"], "amps": 1e-3}]})"),
+                                                           "circuit");
+  const OperatingPoint op = solve_checked(c);
+  // (3 - v)/2k + 1 mA = v/1k  =>  v = (1.5 mA + 1 mA) / 1.5 mS
+  CHECK(std::abs(v(c, op, "out") - 2.5e-3 / 1.5e-3) < 1e-12);
 }
 
 TEST_CASE("newton: R-2R ladder halves the voltage at every stage") {
@@ -300,6 +314,96 @@ TEST_CASE("newton: random networks of ideal diodes satisfy KCL and complementari
   }
 }
 
+TEST_CASE("newton: random networks with diodes between any nodes (ideal and Shockley)") {
+  // Every diode sits in series with its own resistor and the sources hold distinct nodes to
+  // ground, so an operating point exists; diodes between arbitrary nodes are no M-matrix problem
+  // (the active set method may cycle and hand over to single flips).
+  int single_solves = 0;
+  for (unsigned seed = 1; seed <= 300; ++seed) {
+    CAPTURE(seed);
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const int nodes = 6 + static_cast<int>(unit(rng) * 30);
+    Circuit c;
+    auto name = [](int i) { return "n" + std::to_string(i); };
+    auto any = [&]() {
+      const int k = static_cast<int>(unit(rng) * (nodes + 1)) - 1;
+      return k < 0 ? std::string("0") : name(k);
+    };
+    auto conductance = [&]() { return std::pow(10.0, -5.0 + 4.0 * unit(rng)); };
+    for (int i = 0; i < nodes; ++i) node(c, name(i));
+    for (int i = 1; i < nodes; ++i) add_g(c, name(i), name(static_cast<int>(unit(rng) * i)), conductance());
+    for (int e = 0; e < nodes; ++e) {
+      const std::string a = any(), b = any();
+      if (a != b) add_g(c, a, b, conductance());
+    }
+    add_g(c, name(0), "0", 1e-3);
+    for (int k = 0; k < 2; ++k) {
+      add_v(c, "s" + std::to_string(k), "0", 20.0 * unit(rng) - 10.0);
+      add_g(c, "s" + std::to_string(k), any(), conductance());
+    }
+    add_i(c, any(), any(), 2e-3 * unit(rng) - 1e-3);
+    for (int k = 0; k < nodes / 2; ++k) {
+      const std::string a = any(), b = any(), mid = "m" + std::to_string(k);
+      if (a == b) continue;
+      add_g(c, a, mid, conductance());
+      if (unit(rng) < 0.7) add_ideal(c, mid, b);
+      else add_shockley(c, mid, b);
+    }
+    NewtonSolver solver(c);
+    const OperatingPoint op = solver.solve(c);
+    ++single_solves;
+    const double scale = current_scale(c, op);
+    CHECK(kcl_residual(c, op) <= 1e-12 * scale);
+    for (std::size_t k = 0; k < c.diodes.size(); ++k) {
+      if (c.diodes[k].model != DiodeModel::Ideal) continue;
+      const auto& d = c.diodes[k];
+      const double vd = (d.anode == kGround ? 0.0 : op.voltages[d.anode]) -
+                        (d.cathode == kGround ? 0.0 : op.voltages[d.cathode]);
+      const double id = op.diode_currents[k];
+      CHECK(id >= -1e-12 * scale);
+      CHECK(vd <= 1e-11);
+      CHECK((std::abs(id) <= 1e-12 * scale || std::abs(vd) <= 1e-11));
+    }
+  }
+  CHECK(single_solves == 300);
+}
+
+TEST_CASE("newton: ideal diode in the feedback of a VCVS (precision rectifier)") {
+  const double gain = 1e6, load = 1000.0;
+  for (double vin : {0.5, -0.5}) {
+    CAPTURE(vin);
+    Circuit c;
+    add_v(c, "in", "0", vin);
+    c.vcvs.push_back(Vcvs{"E1", node(c, "out"), kGround, node(c, "in"), node(c, "x"), gain});
+    add_ideal(c, "out", "x");
+    add_r(c, "x", "0", load);
+    const OperatingPoint op = solve_checked(c);
+    if (vin > 0) {
+      CHECK(std::abs(v(c, op, "x") - vin * gain / (1.0 + gain)) < 1e-12);
+    } else {
+      CHECK(std::abs(v(c, op, "x")) < 1e-12);
+      CHECK(std::abs(v(c, op, "out") - gain * vin) < 1e-12 * gain);
+    }
+  }
+}
+
+TEST_CASE("newton: a circuit with no operating point is reported") {
+  // An ideal diode forward biased straight across a source.
+  Circuit c;
+  add_v(c, "a", "0", 1.0);
+  add_r(c, "a", "0", 1000.0);
+  add_ideal(c, "a", "0");
+  const std::string message = solver_error(c);
+  CHECK(contains(message, "no operating point"));
+  CHECK(contains(message, "'D1'"));
+  // Reversed, it simply blocks.
+  c.diodes[0].anode = kGround;
+  c.diodes[0].cathode = c.node("a");
+  const OperatingPoint op = solve_checked(c);
+  CHECK(op.diode_currents[0] == 0.0);
+}
+
 TEST_CASE("newton: floating node is named") {
   Circuit c;
   add_v(c, "in", "0", 1.0);
@@ -397,6 +501,32 @@ TEST_CASE("newton: an ideal diode holding an otherwise open node") {
   const OperatingPoint op = solve_checked(c);
   CHECK(v(c, op, "x") == 0.0);
   CHECK(op.diode_currents[0] == 0.0);
+}
+
+TEST_CASE("newton: SPICE junction limiting (pnjlim)") {
+  Diode d;
+  d.model = DiodeModel::Shockley;
+  const double nvt = physlearn::solvers::emission_thermal_voltage(d);
+  const double vcrit = physlearn::solvers::critical_voltage(d);
+  CHECK(vcrit == doctest::Approx(nvt * std::log(nvt / (std::sqrt(2.0) * 1e-14))));
+  bool limited = false;
+  // From 0 V a forward jump above vcrit becomes logarithmic.
+  CHECK(physlearn::solvers::limit_junction(5.0, 0.0, nvt, vcrit, limited) ==
+        doctest::Approx(nvt * std::log(5.0 / nvt)));
+  CHECK(limited);
+  // From a forward junction: previous + nVt ln(1 + dv / nVt).
+  CHECK(physlearn::solvers::limit_junction(1.0, 0.7, nvt, vcrit, limited) ==
+        doctest::Approx(0.7 + nvt * std::log(1.0 + 0.3 / nvt)));
+  CHECK(limited);
+  // Small steps and steps below vcrit pass; reverse steps are bounded by 2 v_old - 1.
+  CHECK(physlearn::solvers::limit_junction(0.71, 0.7, nvt, vcrit, limited) == 0.71);
+  CHECK_FALSE(limited);
+  CHECK(physlearn::solvers::limit_junction(-10.0, 0.0, nvt, vcrit, limited) == -1.0);
+  CHECK(limited);
+  // The diode law and its conductance.
+  const auto at = physlearn::solvers::shockley(d, 0.6);
+  CHECK(at.current == doctest::Approx(1e-14 * std::expm1(0.6 / nvt) + 1e-12 * 0.6));
+  CHECK(at.conductance == doctest::Approx(1e-14 / nvt * std::exp(0.6 / nvt) + 1e-12));
 }
 
 TEST_CASE("newton: options schema") {

@@ -1,0 +1,117 @@
+#include "learning/compare.h"
+
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace physlearn::learning {
+namespace {
+
+const std::vector<std::string> kRuleNames = {"ep-centered", "ep-positive", "ep-negative", "chl",
+                                             "cl", "cl-positive", "cl-negative", "cl-centered",
+                                             "exact", "backprop"};
+
+/// Sets learning.rule and learning.variant for a rule name.
+void apply_rule(ExperimentConfig& config, const std::string& name) {
+  const auto dash = name.find('-');
+  config.learning.rule = name.substr(0, dash);
+  if (dash != std::string::npos) config.learning.variant = name.substr(dash + 1);
+  else if (name == "cl") config.learning.variant = "positive";
+}
+
+}  // namespace
+
+std::vector<std::string> parse_rule_list(const std::string& list) {
+  std::vector<std::string> rules;
+  std::stringstream in(list);
+  std::string name;
+  while (std::getline(in, name, ',')) {
+    bool known = false;
+    for (const auto& k : kRuleNames) known = known || k == name;
+    if (!known) {
+      std::string names;
+      for (const auto& k : kRuleNames) names += (names.empty() ? "" : ", ") + k;
+      throw ConfigError("--rules", "\"" + name + "\"", "must be one of: " + names);
+    }
+    rules.push_back(name);
+  }
+  if (rules.empty()) throw ConfigError("--rules", "\"" + list + "\"", "must name at least one rule");
+  return rules;
+}
+
+json compare_rules(const ExperimentConfig& base, const std::vector<std::string>& rules,
+                   const std::string& out_dir, bool quiet) {
+  std::filesystem::create_directories(out_dir);
+  json comparison;
+  comparison["experiment"] = base.name;
+  comparison["seed"] = base.seed;
+  comparison["rules"] = json::array();
+  std::ostringstream csv;
+  csv << std::setprecision(10) << "rule,test_error,train_error,wall_seconds";
+  for (int l = 0; l <= static_cast<int>(base.network.hidden.size()); ++l)
+    csv << ",alignment_cosine_layer" << l;
+  csv << "\n";
+  for (const auto& name : rules) {
+    ExperimentConfig config = base;
+    apply_rule(config, name);
+    if (config.learning.rule != "backprop" && config.learning.alignment_every == 0)
+      config.learning.alignment_every = 10;
+    if (!quiet) std::cerr << "compare: " << name << "\n";
+    RunResult result = run_experiment(config, out_dir + "/" + name, quiet);
+    json entry = {{"rule", name},
+                  {"test_error", result.final_test_error},
+                  {"train_error", result.final_train_error},
+                  {"wall_seconds", result.wall_seconds}};
+    // Mean alignment per layer over all epochs.
+    std::vector<LayerAlignment> mean;
+    int counted = 0;
+    for (const auto& e : result.epochs) {
+      if (e.alignment.empty()) continue;
+      if (mean.empty()) mean.assign(e.alignment.size(), {});
+      for (std::size_t l = 0; l < e.alignment.size(); ++l) {
+        mean[l].cosine += e.alignment[l].cosine;
+        mean[l].norm_ratio += e.alignment[l].norm_ratio;
+      }
+      ++counted;
+    }
+    csv << name << "," << result.final_test_error << "," << result.final_train_error << ","
+        << result.wall_seconds;
+    if (counted > 0) {
+      entry["alignment"] = json::array();
+      for (std::size_t l = 0; l < mean.size(); ++l) {
+        entry["alignment"].push_back({{"layer", l},
+                                      {"cosine", mean[l].cosine / counted},
+                                      {"norm_ratio", mean[l].norm_ratio / counted}});
+        csv << "," << mean[l].cosine / counted;
+      }
+    } else {
+      for (int l = 0; l <= static_cast<int>(base.network.hidden.size()); ++l) csv << ",";
+    }
+    csv << "\n";
+    comparison["rules"].push_back(entry);
+    write_file_atomic(out_dir + "/compare.json", comparison.dump(2) + "\n");
+    write_file_atomic(out_dir + "/compare.csv", csv.str());
+  }
+  return comparison;
+}
+
+std::string compare_table(const json& comparison) {
+  std::ostringstream out;
+  out << std::left << std::setw(13) << "rule" << std::right << std::setw(12) << "test error"
+      << std::setw(13) << "train error" << std::setw(11) << "wall (s)" << "  alignment cosine per layer\n";
+  for (const auto& e : comparison["rules"]) {
+    out << std::left << std::setw(13) << e["rule"].get<std::string>() << std::right << std::fixed
+        << std::setprecision(2) << std::setw(11) << 100.0 * e["test_error"].get<double>() << "%"
+        << std::setw(12) << 100.0 * e["train_error"].get<double>() << "%" << std::setprecision(1)
+        << std::setw(11) << e["wall_seconds"].get<double>() << " ";
+    if (e.contains("alignment"))
+      for (const auto& a : e["alignment"]) out << " " << std::setprecision(4) << a["cosine"].get<double>();
+    else
+      out << " -";
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace physlearn::learning

@@ -1,0 +1,162 @@
+#include "learning/model.h"
+
+#include "devices/device.h"
+#include "learning/backprop.h"
+#include "learning/experiment.h"
+#include "learning/optimizer.h"
+#include "learning/rules.h"
+
+namespace physlearn::learning {
+namespace {
+
+std::string sizes_text(const std::vector<int>& sizes) {
+  std::string s;
+  for (int n : sizes) s += (s.empty() ? "" : "-") + std::to_string(n);
+  return s;
+}
+
+/// A resistive network trained by a local rule through its devices.
+class CircuitModel final : public Model {
+ public:
+  explicit CircuitModel(const ExperimentConfig& config)
+      : lp_(config.learning),
+        net_(circuits::build_drn(config.network, static_cast<std::uint64_t>(config.seed))),
+        rule_(make_rule(lp_.rule, lp_.variant, lp_.beta, lp_.eta, "learning.rule")),
+        devices_({lp_.g_min, lp_.g_max}),
+        optimizer_(lp_.momentum, lp_.lr_weights, lp_.lr_biases, lp_.lr_decay),
+        direction_(ParameterGradient::zeros_like(net_)) {
+    for (auto& w : net_.weights) w = w.cwiseMax(lp_.g_min).cwiseMin(lp_.g_max);
+    solver_ = solvers::make_solver(config.solver, net_);
+    if (lp_.alignment_every > 0) {
+      if (!net_.ideal_diodes && config.network.diode != "none")
+        throw ConfigError("learning.alignment_every", std::to_string(lp_.alignment_every),
+                          "needs network.diode \"ideal\" or \"none\" (the exact gradient)");
+      reference_ = std::make_unique<solvers::CoordinateDescentSolver>(1, 1e-10, 100000);
+    }
+    sums_.assign(net_.num_weight_layers(), {});
+  }
+
+  long num_parameters() const override { return net_.num_parameters(); }
+  std::string description() const override {
+    return "DRN " + sizes_text(net_.sizes) + ", rule " + rule_.name() + ", solver " + solver_->name();
+  }
+
+  void train_batch(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
+                   Eigen::MatrixXd& outputs) override {
+    voltages_ = net_.input_voltages(inputs);
+    rule_direction(rule_, net_, *solver_, voltages_, targets, free_, direction_);
+    outputs = free_.outputs();
+    if (reference_ && batch_++ % lp_.alignment_every == 0) measure_alignment(targets);
+    for (int l = 0; l < net_.num_weight_layers(); ++l) {
+      devices_.program(net_.weights[l], optimizer_.step(l, false, direction_.weights[l]));
+      if (net_.has_biases) net_.biases[l] += optimizer_.step(l, true, direction_.biases[l]);
+    }
+  }
+
+  void predict(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& outputs) override {
+    voltages_ = net_.input_voltages(inputs);
+    auto state = solvers::LayeredState::zeros(net_, inputs.rows());
+    solver_->relax(net_, voltages_, solvers::PhaseNudge::free(), state);
+    outputs = state.outputs();
+  }
+
+  void end_epoch() override { optimizer_.end_epoch(); }
+
+  std::vector<LayerAlignment> take_alignment() override {
+    std::vector<LayerAlignment> out;
+    if (measured_ == 0) return out;
+    for (auto& s : sums_) {
+      out.push_back({s.cosine / measured_, s.norm_ratio / measured_});
+      s = {};
+    }
+    measured_ = 0;
+    return out;
+  }
+
+  std::vector<const Eigen::MatrixXd*> conductances() const override {
+    std::vector<const Eigen::MatrixXd*> out;
+    for (const auto& w : net_.weights) out.push_back(&w);
+    return out;
+  }
+
+ private:
+  /// The exact gradient at the converged free state, against the rule's direction, per layer.
+  void measure_alignment(const Eigen::MatrixXd& targets) {
+    auto converged = solvers::LayeredState::zeros(net_, voltages_.rows());
+    reference_->relax(net_, voltages_, solvers::PhaseNudge::free(), converged);
+    const ParameterGradient exact = exact_gradient(net_, voltages_, converged, targets);
+    for (int l = 0; l < net_.num_weight_layers(); ++l) {
+      const Eigen::VectorXd r = direction_.flatten_layer(l), x = exact.flatten_layer(l);
+      sums_[l].cosine += cosine(r, x);
+      sums_[l].norm_ratio += x.norm() > 0.0 ? r.norm() / x.norm() : 0.0;
+    }
+    ++measured_;
+  }
+
+  LearningParams lp_;
+  circuits::LayeredNetwork net_;
+  Rule rule_;
+  devices::IdealDeviceArray devices_;
+  SgdMomentum optimizer_;
+  std::unique_ptr<solvers::EquilibriumSolver> solver_;
+  std::unique_ptr<solvers::CoordinateDescentSolver> reference_;
+  ParameterGradient direction_;
+  solvers::LayeredState free_;
+  Eigen::MatrixXd voltages_;
+  std::vector<LayerAlignment> sums_;
+  long batch_ = 0;
+  int measured_ = 0;
+};
+
+/// The digital baseline: a ReLU network of the same layer sizes trained by backprop.
+class BaselineModel final : public Model {
+ public:
+  BaselineModel(const ExperimentConfig& config, int num_inputs, int num_classes)
+      : network_(layer_sizes(config, num_inputs, num_classes), static_cast<std::uint64_t>(config.seed)),
+        optimizer_(config.learning.momentum, rates(config.learning.backprop_lr_weights, config.learning.lr_weights),
+                   rates(config.learning.backprop_lr_biases, config.learning.lr_biases),
+                   config.learning.lr_decay) {}
+
+  long num_parameters() const override { return network_.num_parameters(); }
+  std::string description() const override {
+    std::vector<int> sizes{static_cast<int>(network_.weights[0].rows())};
+    for (const auto& w : network_.weights) sizes.push_back(static_cast<int>(w.cols()));
+    return "ReLU network " + sizes_text(sizes) + ", backprop";
+  }
+  void train_batch(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
+                   Eigen::MatrixXd& outputs) override {
+    outputs = network_.forward(inputs);
+    network_.backward(targets);
+    for (int l = 0; l < network_.num_layers(); ++l) {
+      network_.weights[l] += optimizer_.step(l, false, network_.weight_gradients[l]);
+      network_.biases[l] += optimizer_.step(l, true, network_.bias_gradients[l]);
+    }
+  }
+  void predict(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& outputs) override {
+    outputs = network_.forward(inputs);
+  }
+  void end_epoch() override { optimizer_.end_epoch(); }
+
+ private:
+  static std::vector<int> layer_sizes(const ExperimentConfig& config, int num_inputs, int num_classes) {
+    std::vector<int> sizes{num_inputs};
+    for (int h : config.network.hidden) sizes.push_back(h);
+    sizes.push_back(num_classes);
+    return sizes;
+  }
+  static std::vector<double> rates(const std::vector<double>& own, const std::vector<double>& fallback) {
+    return own.empty() ? fallback : own;
+  }
+  ReluNetwork network_;
+  SgdMomentum optimizer_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_model(const ExperimentConfig& config, int num_inputs, int num_classes) {
+  if (config.learning.rule == "backprop")
+    return std::make_unique<BaselineModel>(config, num_inputs, num_classes);
+  return std::make_unique<CircuitModel>(config);
+}
+
+}  // namespace physlearn::learning

@@ -1,0 +1,43 @@
+#pragma once
+/// What the training loop trains: a resistive network with a local rule, or the digital baseline.
+/// The loop (learning/experiment.cpp) gives both the same data order, epochs and batch size.
+#include <Eigen/Dense>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/schema.h"
+
+namespace physlearn::learning {
+
+struct ExperimentConfig;
+
+/// Per-layer agreement between a rule's update direction and the exact gradient.
+struct LayerAlignment {
+  double cosine = 0.0;
+  double norm_ratio = 0.0;  ///< |rule| / |exact|
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual long num_parameters() const = 0;
+  /// One line for the progress header, e.g. "DRN 1568-100-10, ep-centered, solver layered".
+  virtual std::string description() const = 0;
+  /// One training step. `outputs` receives the outputs before the update (the free phase).
+  virtual void train_batch(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
+                           Eigen::MatrixXd& outputs) = 0;
+  /// Inference: the outputs for a batch (the free phase for a circuit).
+  virtual void predict(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& outputs) = 0;
+  virtual void end_epoch() = 0;
+  /// Mean alignment per layer over the batches measured since the last call (empty when off).
+  virtual std::vector<LayerAlignment> take_alignment() { return {}; }
+  /// Trainable conductances per layer (for histograms and checks); empty for the baseline.
+  virtual std::vector<const Eigen::MatrixXd*> conductances() const { return {}; }
+};
+
+/// The model the experiment asks for: learning.rule "backprop" gives the ReLU baseline, any other
+/// rule the resistive network. Throws ConfigError when a combination does not apply.
+std::unique_ptr<Model> make_model(const ExperimentConfig& config, int num_inputs, int num_classes);
+
+}  // namespace physlearn::learning
