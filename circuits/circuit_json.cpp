@@ -3,6 +3,8 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -65,7 +67,8 @@ class ElementReader {
   bool boolean_or(const std::string& key, bool fallback) const {
     if (!has(key)) return fallback;
     const json& value = object_.at(key);
-    if (!value.is_boolean()) throw ConfigError(key_path(key), json_text(value), "must be a boolean");
+    if (!value.is_boolean())
+      throw ConfigError(key_path(key), json_text(value), "must be a boolean");
     return value.get<bool>();
   }
   std::string string_or(const std::string& key, const std::string& fallback) const {
@@ -184,7 +187,8 @@ Circuit circuit_from_json(const json& j, const std::string& path) {
     ElementReader in(element, element_at);
 
     if (!element.contains("type"))
-      throw ConfigError(in.key_path("type"), "missing", "is required (one of: " + type_list() + ")");
+      throw ConfigError(in.key_path("type"), "missing",
+                        "is required (one of: " + type_list() + ")");
     const json& type_value = element.at("type");
     if (!type_value.is_string())
       throw ConfigError(in.key_path("type"), json_text(type_value),
@@ -194,7 +198,8 @@ Circuit circuit_from_json(const json& j, const std::string& path) {
     for (const auto& s : type_specs())
       if (type == s.type) spec = &s;
     if (spec == nullptr)
-      throw ConfigError(in.key_path("type"), json_text(type_value), "must be one of: " + type_list());
+      throw ConfigError(in.key_path("type"), json_text(type_value),
+                        "must be one of: " + type_list());
 
     // Unknown keys first, so a misspelt key is named rather than reported as missing.
     std::vector<std::string> known = {"type", "name", "nodes"};
@@ -331,12 +336,11 @@ json circuit_to_json(const Circuit& circuit) {
     elements.push_back(e);
   }
   for (const auto& e : circuit.vcvs)
-    elements.push_back(
-        {{"type", "vcvs"},
-         {"name", e.name},
-         {"nodes", json::array({name_of(e.out_plus), name_of(e.out_minus), name_of(e.ctrl_plus),
-                    name_of(e.ctrl_minus)})},
-         {"gain", e.gain}});
+    elements.push_back({{"type", "vcvs"},
+                        {"name", e.name},
+                        {"nodes", json::array({name_of(e.out_plus), name_of(e.out_minus),
+                                               name_of(e.ctrl_plus), name_of(e.ctrl_minus)})},
+                        {"gain", e.gain}});
   out["elements"] = elements;
   return out;
 }

@@ -54,7 +54,8 @@ void unbase64(const std::string& text, std::uint8_t* out, std::size_t size, std:
   static const auto table = [] {
     std::array<std::int8_t, 256> t;
     t.fill(-1);
-    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+    for (int i = 0; i < 64; ++i)
+      t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
     return t;
   }();
   if (text.size() % 4 != 0) throw Error(cat(where, ": not base64 (length)"));
@@ -74,7 +75,8 @@ void unbase64(const std::string& text, std::uint8_t* out, std::size_t size, std:
       if (d < 0) throw Error(cat(where, ": not base64"));
       v = (v << 6) | static_cast<std::uint32_t>(d);
     }
-    for (std::size_t k = 0; k < 3 && o < size; ++k) out[o++] = static_cast<std::uint8_t>(v >> (16 - 8 * k));
+    for (std::size_t k = 0; k < 3 && o < size; ++k)
+      out[o++] = static_cast<std::uint8_t>(v >> (16 - 8 * k));
   }
 }
 
@@ -144,23 +146,30 @@ void describe_sigma_map(Schema& schema, const std::string& key, std::map<std::st
 }  // namespace
 
 void describe(Schema& s, VariabilityParams& p) {
-  s.field("d2d_sigma", p.d2d_sigma, "relative device-to-device spread of every per-device parameter")
+  s.field("d2d_sigma", p.d2d_sigma,
+          "relative device-to-device spread of every per-device parameter")
       .min(0.0);
   describe_sigma_map(s, "d2d_sigmas", p.d2d_sigmas,
                      "relative device-to-device spread per parameter name (overrides d2d_sigma)");
   s.field("d2d_distribution", p.d2d_distribution,
           "normal: q (1 + s xi), clipped at 0 where q >= 0 is needed; lognormal: q exp(s xi)")
       .one_of({"normal", "lognormal"});
-  s.field("c2c_sigma", p.c2c_sigma, "cycle-to-cycle noise: each pulse's step times (1 + c2c_sigma xi)")
+  s.field("c2c_sigma", p.c2c_sigma,
+          "cycle-to-cycle noise: each pulse's step times (1 + c2c_sigma xi)")
       .min(0.0);
   s.field("c2c_sigma_range", p.c2c_sigma_range,
           "cycle-to-cycle noise added to each pulse, sigma in units of (g_max - g_min)")
       .min(0.0);
-  s.field("read_sigma", p.read_sigma, "read noise, sigma relative to the conductance read").min(0.0);
+  s.field("read_sigma", p.read_sigma, "read noise, sigma relative to the conductance read")
+      .min(0.0);
   s.field("read_sigma_range", p.read_sigma_range, "read noise, sigma in units of (g_max - g_min)")
       .min(0.0);
-  s.field("stuck_min_rate", p.stuck_min_rate, "fraction of devices stuck at g_min").min(0.0).max(1.0);
-  s.field("stuck_max_rate", p.stuck_max_rate, "fraction of devices stuck at g_max").min(0.0).max(1.0);
+  s.field("stuck_min_rate", p.stuck_min_rate, "fraction of devices stuck at g_min")
+      .min(0.0)
+      .max(1.0);
+  s.field("stuck_max_rate", p.stuck_max_rate, "fraction of devices stuck at g_max")
+      .min(0.0)
+      .max(1.0);
   s.field("levels", p.levels, "programmable conductance levels (0: continuous)")
       .check([](const int& v) { return v == 0 || v >= 2; }, "0 or >= 2");
   s.field("drift_nu", p.drift_nu, "retention drift exponent nu: G = G0 (t / t0)^-nu");
@@ -177,7 +186,8 @@ void describe(Schema& s, ChipParams& p) {
   s.section("variability", "device-to-device spread, noise and faults (all 0: none)",
             [&p](Schema& sub) { describe(sub, p.variability); });
   s.field("g_unit", p.g_unit, "siemens per network unit of conductance").unit("S").greater(0.0);
-  s.field("pulse_voltage", p.pulse_voltage, "programming pulse amplitude for the energy estimate (0: none)")
+  s.field("pulse_voltage", p.pulse_voltage,
+          "programming pulse amplitude for the energy estimate (0: none)")
       .unit("V")
       .min(0.0);
   s.field("pulse_width", p.pulse_width, "programming pulse width for the energy estimate (0: none)")
@@ -215,7 +225,8 @@ Chip::Chip(const ChipParams& params, const std::string& path, const PiecewiseTab
   model_ = make_model(params_.device, join_path(path, "device"), table);
   const VariabilityParams& v = params_.variability;
   if (v.stuck_min_rate + v.stuck_max_rate > 1.0)
-    throw ConfigError(join_path(path, "variability.stuck_max_rate"), json_text(json(v.stuck_max_rate)),
+    throw ConfigError(join_path(path, "variability.stuck_max_rate"),
+                      json_text(json(v.stuck_max_rate)),
                       "stuck_min_rate + stuck_max_rate must be <= 1");
   names_ = model_->parameter_names();
   nominal_ = model_->nominal_parameters();
@@ -286,17 +297,25 @@ Chip::Chip(const ChipParams& params, const std::vector<Eigen::MatrixXd>& weights
       if (stuck) {
         const double u = make.uniform();
         if (u < v.stuck_min_rate)
-          layer.status[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(DeviceStatus::stuck_min);
+          layer.status[static_cast<std::size_t>(i)] =
+              static_cast<std::uint8_t>(DeviceStatus::stuck_min);
         else if (u < v.stuck_min_rate + v.stuck_max_rate)
-          layer.status[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(DeviceStatus::stuck_max);
+          layer.status[static_cast<std::size_t>(i)] =
+              static_cast<std::uint8_t>(DeviceStatus::stuck_max);
       }
       const double target = w(i) * params_.g_unit;
       if (!std::isfinite(target))
-        throw Error(cat("chip layer ", l, ": initial conductance ", w(i), " at index ", i, " is not finite"));
+        throw Error(cat("chip layer ", l, ": initial conductance ", w(i), " at index ", i,
+                        " is not finite"));
       switch (static_cast<DeviceStatus>(layer.status[static_cast<std::size_t>(i)])) {
-        case DeviceStatus::stuck_min: layer.g(i) = p[0]; break;
-        case DeviceStatus::stuck_max: layer.g(i) = p[1]; break;
-        default: layer.g(i) = quantised(p, std::min(p[1], std::max(p[0], target)));
+        case DeviceStatus::stuck_min:
+          layer.g(i) = p[0];
+          break;
+        case DeviceStatus::stuck_max:
+          layer.g(i) = p[1];
+          break;
+        default:
+          layer.g(i) = quantised(p, std::min(p[1], std::max(p[0], target)));
       }
     }
     if (drift_on_) {
@@ -334,7 +353,8 @@ ProgramStats Chip::program(int layer_index, Eigen::Ref<Eigen::MatrixXd> conducta
       desired_change.rows() != layer.rows || desired_change.cols() != layer.cols)
     throw Error(cat("chip layer ", layer_index, " is ", shape(layer.rows, layer.cols),
                     "; conductances are ", shape(conductances.rows(), conductances.cols()),
-                    " and the desired change ", shape(desired_change.rows(), desired_change.cols())));
+                    " and the desired change ",
+                    shape(desired_change.rows(), desired_change.cols())));
   if (pulses) pulses->setZero(layer.rows, layer.cols);
   const VariabilityParams& v = params_.variability;
   const DeviceModel& model = *model_;
@@ -342,7 +362,6 @@ ProgramStats Chip::program(int layer_index, Eigen::Ref<Eigen::MatrixXd> conducta
   const int max_pulses = model.max_pulses();
   const double nominal_up = model.nominal_step(1), nominal_down = model.nominal_step(-1);
   const double g_unit = params_.g_unit;
-  const double endurance_default = nominal_[model_count_ + 1];
   ProgramStats stats;
   double energy = 0.0;  // sum of (G_before + G_after)/2 over pulses, S
   for (Eigen::Index c = 0; c < layer.cols; ++c) {
@@ -352,8 +371,8 @@ ProgramStats Chip::program(int layer_index, Eigen::Ref<Eigen::MatrixXd> conducta
       double g = layer.g(i);
       const double dg = desired_change(r, c) * g_unit;
       if (!std::isfinite(dg))
-        throw Error(cat("chip layer ", layer_index, ": desired change ", desired_change(r, c), " at (",
-                        r, ", ", c, ") is not finite"));
+        throw Error(cat("chip layer ", layer_index, ": desired change ", desired_change(r, c),
+                        " at (", r, ", ", c, ") is not finite"));
       int n = 0;
       const int d = dg > 0.0 ? 1 : -1;
       if (dg != 0.0) {
@@ -370,7 +389,7 @@ ProgramStats Chip::program(int layer_index, Eigen::Ref<Eigen::MatrixXd> conducta
         ++stats.devices_pulsed;
         stats.pulses += n;
         const double* p = device_params(layer, i);
-        const double endurance = layer.params.size() ? p[model_count_ + 1] : endurance_default;
+        const double endurance = p[model_count_ + 1];
         const auto status = static_cast<DeviceStatus>(layer.status[ui]);
         if (status != DeviceStatus::ok) {
           energy += g * n;
@@ -384,7 +403,8 @@ ProgramStats Chip::program(int layer_index, Eigen::Ref<Eigen::MatrixXd> conducta
             }
             double s = analog ? dg : model.step(p, g, d);
             if (v.c2c_sigma > 0.0) s *= 1.0 + v.c2c_sigma * write_rng_.normal();
-            if (v.c2c_sigma_range > 0.0) s += v.c2c_sigma_range * (p[1] - p[0]) * write_rng_.normal();
+            if (v.c2c_sigma_range > 0.0)
+              s += v.c2c_sigma_range * (p[1] - p[0]) * write_rng_.normal();
             const double next = std::min(p[1], std::max(p[0], g + s));
             energy += 0.5 * (g + next);
             g = next;
@@ -556,7 +576,8 @@ Chip Chip::from_json(const json& value, const std::string& where) {
   if (!value.is_object() || !value.contains("format") || value["format"] != kFormat)
     throw Error(cat(where, ": not a physlearn chip file (\"format\" must be \"", kFormat, "\")"));
   if (!value.contains("version") || value["version"] != kVersion)
-    throw Error(cat(where, ": chip file version ", value.contains("version") ? value["version"].dump() : "(none)",
+    throw Error(cat(where, ": chip file version ",
+                    value.contains("version") ? value["version"].dump() : "(none)",
                     "; this build reads version ", kVersion));
   try {
     ChipParams params;
@@ -592,7 +613,8 @@ Chip Chip::from_json(const json& value, const std::string& where) {
       layer.g = Eigen::Map<const Eigen::ArrayXd>(g.data(), static_cast<Eigen::Index>(n));
       layer.status = decode<std::uint8_t>(l.at("status"), n, at + ".status");
       for (auto s : layer.status)
-        if (s > static_cast<std::uint8_t>(DeviceStatus::worn_out)) throw Error(cat(at, ".status: bad value"));
+        if (s > static_cast<std::uint8_t>(DeviceStatus::worn_out))
+          throw Error(cat(at, ".status: bad value"));
       layer.pulses = decode<std::int64_t>(l.at("pulses"), n, at + ".pulses");
       if (l.contains("params")) {
         const auto p = decode<double>(l.at("params"), n * k, at + ".params");
@@ -615,7 +637,9 @@ Chip Chip::from_json(const json& value, const std::string& where) {
   }
 }
 
-void Chip::save(const std::string& filename) const { write_file_atomic(filename, to_json().dump() + "\n"); }
+void Chip::save(const std::string& filename) const {
+  write_file_atomic(filename, to_json().dump() + "\n");
+}
 
 Chip Chip::load(const std::string& filename) {
   std::ifstream in(filename, std::ios::binary);

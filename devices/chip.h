@@ -41,8 +41,8 @@ namespace physlearn::devices {
 /// spread. A device whose drawn g_max <= g_min gets g_max = g_min + 0.1% of the nominal range.
 ///
 /// Cycle to cycle (per pulse): step <- step (1 + c2c_sigma xi) + c2c_sigma_range (g_max - g_min) xi
-/// (multiplicative: aihwkit dw_min_std; additive: NeuroSim sigmaCtoC, 0.035 in its RealDevice, which
-/// NeuroSim applies once per write as sigma sqrt(pulses): the same in distribution).
+/// (multiplicative: aihwkit dw_min_std; additive: NeuroSim sigmaCtoC, 0.035 in its RealDevice,
+/// which NeuroSim applies once per write as sigma sqrt(pulses): the same in distribution).
 ///
 /// Read noise (redrawn on every read, never stored): G_read = max(0, G + read_sigma G xi +
 /// read_sigma_range (g_max - g_min) xi').
@@ -57,10 +57,10 @@ namespace physlearn::devices {
 /// Retention drift (Chip::drift): G(t) = G0 (max(t, t0) / t0)^-nu, with G0 the conductance right
 /// after the device was last programmed and t the seconds since then (PCM: nu 0.05-0.1).
 struct VariabilityParams {
-  double d2d_sigma = 0.0;                    ///< relative device-to-device spread of every parameter
+  double d2d_sigma = 0.0;  ///< relative device-to-device spread of every parameter
   std::map<std::string, double> d2d_sigmas;  ///< per-parameter spread, overrides d2d_sigma
   std::string d2d_distribution = "normal";   ///< "normal" or "lognormal"
-  double c2c_sigma = 0.0;         ///< relative cycle-to-cycle noise of each pulse's step
+  double c2c_sigma = 0.0;                    ///< relative cycle-to-cycle noise of each pulse's step
   double c2c_sigma_range = 0.0;   ///< additive cycle-to-cycle noise per pulse, of (g_max - g_min)
   double read_sigma = 0.0;        ///< read noise relative to G
   double read_sigma_range = 0.0;  ///< read noise relative to (g_max - g_min)
@@ -80,9 +80,9 @@ struct ChipParams {
   long seed = 1;
   DeviceParams device;
   VariabilityParams variability;
-  double g_unit = 1e-4;         ///< siemens per network unit of conductance
-  double pulse_voltage = 0.0;   ///< V, programming-energy estimate (0: not estimated)
-  double pulse_width = 0.0;     ///< s
+  double g_unit = 1e-4;        ///< siemens per network unit of conductance
+  double pulse_voltage = 0.0;  ///< V, programming-energy estimate (0: not estimated)
+  double pulse_width = 0.0;    ///< s
 };
 
 void describe(Schema& schema, ChipParams& params);
@@ -177,11 +177,11 @@ class Chip {
  private:
   struct Layer {
     Eigen::Index rows = 0, cols = 0;
-    Eigen::ArrayXd g;                   ///< S, column-major
-    std::vector<std::uint8_t> status;   ///< DeviceStatus
-    std::vector<std::int64_t> pulses;   ///< lifetime pulse count
-    Eigen::MatrixXd params;             ///< per-device parameters (column per device); empty: nominal
-    Eigen::ArrayXd g0, age;             ///< drift: G after last programming, seconds since; empty: off
+    Eigen::ArrayXd g;                  ///< S, column-major
+    std::vector<std::uint8_t> status;  ///< DeviceStatus
+    std::vector<std::int64_t> pulses;  ///< lifetime pulse count
+    Eigen::MatrixXd params;  ///< per-device parameters (column per device); empty: nominal
+    Eigen::ArrayXd g0, age;  ///< drift: G after last programming, seconds since; empty: off
   };
 
   Chip(const ChipParams& params, const std::string& path, const PiecewiseTable* table);

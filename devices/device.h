@@ -2,7 +2,8 @@
 /// Devices stand behind trainable conductances. The learning controller asks for a change of each
 /// conductance; the device decides what change really happens. The ideal device makes the exact
 /// change and keeps the conductance in [g_min, g_max]; device models with steps, noise, variability
-/// and faults plug in behind the same interface.
+/// and faults plug in behind the same interface: devices/chip.h (a seeded device population laid on
+/// the network's conductances, ChipLayer is its DeviceArray) and devices/models.h (update models).
 #include <Eigen/Dense>
 #include <limits>
 #include <memory>

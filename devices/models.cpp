@@ -21,10 +21,12 @@ void describe_bounds(Schema& s, double& g_min, double& g_max) {
 }
 
 void describe_step(Schema& s, double& dg, double& up_down) {
-  s.field("dg", dg, "nominal conductance step of one pulse; the controller sends round(|dG|/dg) pulses")
+  s.field("dg", dg,
+          "nominal conductance step of one pulse; the controller sends round(|dG|/dg) pulses")
       .unit("S")
       .greater(0.0);
-  s.field("up_down", up_down, "up/down asymmetry beta: up step dg (1 + beta), down step dg (1 - beta)")
+  s.field("up_down", up_down,
+          "up/down asymmetry beta: up step dg (1 + beta), down step dg (1 - beta)")
       .min(-1.0)
       .max(1.0);
 }
@@ -102,7 +104,8 @@ class ConstantStepModel final : public StepModelBase {
  public:
   explicit ConstantStepModel(const ConstantStepParams& p)
       : StepModelBase("constant-step", {"g_min", "g_max", "dg", "up_down"},
-                      {p.g_min, p.g_max, p.dg, p.up_down}, {true, true, true, false}, p.max_pulses) {}
+                      {p.g_min, p.g_max, p.dg, p.up_down}, {true, true, true, false},
+                      p.max_pulses) {}
   double step(const double* p, double g, int d) const override {
     return clipped(p, g, d * directional(p, d));
   }
@@ -125,7 +128,8 @@ class SoftBoundsModel final : public StepModelBase {
  public:
   explicit SoftBoundsModel(const SoftBoundsParams& p)
       : StepModelBase("soft-bounds", {"g_min", "g_max", "dg", "up_down"},
-                      {p.g_min, p.g_max, p.dg, p.up_down}, {true, true, true, false}, p.max_pulses) {}
+                      {p.g_min, p.g_max, p.dg, p.up_down}, {true, true, true, false},
+                      p.max_pulses) {}
   double step(const double* p, double g, int d) const override {
     const double x = normalised(p, g);
     const double factor = d > 0 ? 2.0 * (1.0 - x) : 2.0 * x;  // 1 -+ w with w = 2x - 1
@@ -137,10 +141,10 @@ class ExpStepModel final : public StepModelBase {
  public:
   explicit ExpStepModel(const ExpStepParams& p)
       : StepModelBase("exp-step",
-                      {"g_min", "g_max", "dg", "up_down", "a_up", "a_down", "gamma_up", "gamma_down",
-                       "a", "b"},
-                      {p.g_min, p.g_max, p.dg, p.up_down, p.a_up, p.a_down, p.gamma_up, p.gamma_down,
-                       p.a, p.b},
+                      {"g_min", "g_max", "dg", "up_down", "a_up", "a_down", "gamma_up",
+                       "gamma_down", "a", "b"},
+                      {p.g_min, p.g_max, p.dg, p.up_down, p.a_up, p.a_down, p.gamma_up,
+                       p.gamma_down, p.a, p.b},
                       {true, true, true, false, false, false, false, false, false, false},
                       p.max_pulses) {}
   double step(const double* p, double g, int d) const override {
@@ -309,7 +313,8 @@ std::vector<std::string> split_cells(const std::string& line) {
   std::size_t start = 0;
   while (true) {
     const auto comma = line.find(',', start);
-    cells.push_back(trim(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+    cells.push_back(
+        trim(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
@@ -330,9 +335,9 @@ constexpr double kNeuroSimLabelScale = 10.101525;  // NL / D(a), fitted to Neuro
 }  // namespace
 
 const std::vector<std::string>& device_model_names() {
-  static const std::vector<std::string> names = {"ideal",    "constant-step", "linear-step",
-                                                 "soft-bounds", "exp-step",   "pow-step",
-                                                 "neurosim", "piecewise"};
+  static const std::vector<std::string> names = {"ideal",       "constant-step", "linear-step",
+                                                 "soft-bounds", "exp-step",      "pow-step",
+                                                 "neurosim",    "piecewise"};
   return names;
 }
 
@@ -374,7 +379,8 @@ void describe(Schema& s, ExpStepParams& p) {
 void describe(Schema& s, PowStepParams& p) {
   describe_bounds(s, p.g_min, p.g_max);
   describe_step(s, p.dg, p.up_down);
-  s.field("gamma", p.gamma, "exponent: up step dg_up omega^gamma_+, down dg_down (1 - omega)^gamma_-")
+  s.field("gamma", p.gamma,
+          "exponent: up step dg_up omega^gamma_+, down dg_down (1 - omega)^gamma_-")
       .min(0.0);
   s.field("gamma_up_down", p.gamma_up_down,
           "exponent asymmetry: gamma_+- = gamma (1 +- gamma_up_down)")
@@ -385,8 +391,10 @@ void describe(Schema& s, PowStepParams& p) {
 
 void describe(Schema& s, NeuroSimParams& p) {
   describe_bounds(s, p.g_min, p.g_max);
-  s.field("levels_ltp", p.levels_ltp, "LTP pulses from g_min to g_max (P_max of the LTP curve)").min(1);
-  s.field("levels_ltd", p.levels_ltd, "LTD pulses from g_max to g_min (P_max of the LTD curve)").min(1);
+  s.field("levels_ltp", p.levels_ltp, "LTP pulses from g_min to g_max (P_max of the LTP curve)")
+      .min(1);
+  s.field("levels_ltd", p.levels_ltd, "LTD pulses from g_max to g_min (P_max of the LTD curve)")
+      .min(1);
   auto label = [](const double& v) { return std::abs(v) < 10.0; };
   s.field("nl_ltp", p.nl_ltp, "LTP nonlinearity label (NeuroSim NL; 0 linear)")
       .check(label, "in (-10, 10)");
@@ -398,12 +406,15 @@ void describe(Schema& s, NeuroSimParams& p) {
 }
 
 void describe(Schema& s, PiecewiseParams& p) {
-  s.field("file", p.file, "CSV of conductance against pulse number (pulse,g_potentiation,g_depression)")
+  s.field("file", p.file,
+          "CSV of conductance against pulse number (pulse,g_potentiation,g_depression)")
       .check([](const std::string& v) { return !v.empty(); }, "a file name");
   s.field("rescale", p.rescale,
           "false: table values are siemens; true: the table is mapped onto [g_min, g_max]");
   s.field("g_min", p.g_min, "lowest conductance (used when rescale is true)").unit("S").min(0.0);
-  s.field("g_max", p.g_max, "highest conductance (used when rescale is true)").unit("S").greater(0.0);
+  s.field("g_max", p.g_max, "highest conductance (used when rescale is true)")
+      .unit("S")
+      .greater(0.0);
   describe_max_pulses(s, p.max_pulses);
 }
 
@@ -442,7 +453,8 @@ void describe_device(Schema& schema, const std::string& key, const std::string& 
       chosen = detail::convert<std::string>(value["model"], join_path(path, "model"));
     auto describer = model_describer(*target, chosen);
     if (!describer)
-      throw ConfigError(join_path(path, "model"), json_text(json(chosen)), "must be one of: " + model_list());
+      throw ConfigError(join_path(path, "model"), json_text(json(chosen)),
+                        "must be one of: " + model_list());
     target->model = chosen;
     json rest = value;
     rest.erase("model");
@@ -475,7 +487,8 @@ void describe_device(Schema& schema, const std::string& key, const std::string& 
 
 double neurosim_a_from_nl(double nl) {
   if (!(std::abs(nl) > 0.0) || !(std::abs(nl) < kNeuroSimLabelScale))
-    throw Error(cat("NeuroSim nonlinearity label ", nl, " has no finite A (|NL| must be in (0, 10.1))"));
+    throw Error(
+        cat("NeuroSim nonlinearity label ", nl, " has no finite A (|NL| must be in (0, 10.1))"));
   const double target = std::abs(nl) / kNeuroSimLabelScale;
   double lo = std::log(1e-7), hi = std::log(1e9);  // D(e^lo) ~ 1 > target > D(e^hi) ~ 1e-10
   for (int i = 0; i < 200; ++i) {
@@ -517,7 +530,9 @@ PiecewiseTable load_piecewise_csv(const std::string& filename) {
   std::string line;
   int number = 0;
   bool header = false, pot_ended = false, dep_ended = false;
-  auto fail = [&](const std::string& what) { return Error(cat(filename, ":", number, ": ", what)); };
+  auto fail = [&](const std::string& what) {
+    return Error(cat(filename, ":", number, ": ", what));
+  };
   auto parse = [&](const std::string& cell, const char* column) {
     const char* begin = cell.c_str();
     char* end = nullptr;
@@ -535,7 +550,8 @@ PiecewiseTable load_piecewise_csv(const std::string& filename) {
     const auto cells = split_cells(text);
     if (!header) {
       if (cells != std::vector<std::string>{"pulse", "g_potentiation", "g_depression"})
-        throw fail(cat("the header must be \"pulse,g_potentiation,g_depression\", found \"", text, "\""));
+        throw fail(
+            cat("the header must be \"pulse,g_potentiation,g_depression\", found \"", text, "\""));
       header = true;
       continue;
     }
@@ -555,7 +571,8 @@ PiecewiseTable load_piecewise_csv(const std::string& filename) {
       if (!q.empty() && pulse <= q.back())
         throw fail(cat("pulse ", pulse, " does not increase (previous ", q.back(), ")"));
       if (!g.empty() && sign * (v - g.back()) < 0)
-        throw fail(cat(column, " ", v, (sign > 0 ? " decreases" : " increases"), " (previous ", g.back(), ")"));
+        throw fail(cat(column, " ", v, (sign > 0 ? " decreases" : " increases"), " (previous ",
+                       g.back(), ")"));
       q.push_back(pulse);
       g.push_back(v);
     };
@@ -639,9 +656,11 @@ std::unique_ptr<DeviceModel> make_model(const DeviceParams& d, const std::string
     if (table) return std::make_unique<PiecewiseModel>(d.piecewise, *table, path);
     if (d.piecewise.file.empty())
       throw ConfigError(join_path(path, "file"), "\"\"", "must name the pulse-response CSV");
-    return std::make_unique<PiecewiseModel>(d.piecewise, load_piecewise_csv(d.piecewise.file), path);
+    return std::make_unique<PiecewiseModel>(d.piecewise, load_piecewise_csv(d.piecewise.file),
+                                            path);
   }
-  throw ConfigError(join_path(path, "model"), json_text(json(m)), "must be one of: " + model_list());
+  throw ConfigError(join_path(path, "model"), json_text(json(m)),
+                    "must be one of: " + model_list());
 }
 
 }  // namespace physlearn::devices

@@ -46,11 +46,11 @@ struct IdealParams {
 
 /// "constant-step" (aihwkit ConstantStep): every pulse moves G by dg_d.
 struct ConstantStepParams {
-  double g_min = 0.0;     ///< S
-  double g_max = 1e-4;    ///< S
-  double dg = 1e-6;       ///< nominal step of one pulse (S); also the controller's pulse size
-  double up_down = 0.0;   ///< up/down asymmetry beta: dg_up = dg (1 + beta), dg_down = dg (1 - beta)
-  int max_pulses = 100;   ///< pulses per update at most
+  double g_min = 0.0;    ///< S
+  double g_max = 1e-4;   ///< S
+  double dg = 1e-6;      ///< nominal step of one pulse (S); also the controller's pulse size
+  double up_down = 0.0;  ///< up/down asymmetry beta: dg_up = dg (1 + beta), dg_down = dg (1 - beta)
+  int max_pulses = 100;  ///< pulses per update at most
 };
 
 /// "linear-step" (aihwkit LinearStep).
@@ -183,7 +183,7 @@ struct NeuroSimCurve {
 
 /// A measured pulse response: conductance against pulse number, one curve per direction.
 struct PiecewiseTable {
-  std::string source;  ///< where it was read from (for messages)
+  std::string source;                    ///< where it was read from (for messages)
   std::vector<double> pot_pulse, pot_g;  ///< potentiation: G non-decreasing in pulse
   std::vector<double> dep_pulse, dep_g;  ///< depression: G non-increasing in pulse
 };

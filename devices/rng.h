@@ -2,8 +2,9 @@
 /// Seeded random draws for device populations.
 ///
 /// std::mt19937_64 is specified bit for bit by the C++ standard, but the std:: distributions are
-/// not (each library draws differently). The draws here are written out, so a seed gives the same
-/// numbers with every compiler and library, and the generator state can be saved and restored.
+/// not (each standard library draws differently). The draws here are written out, so a seed gives
+/// the same numbers with every standard library (up to the last bits of the libm functions log,
+/// sqrt, sin, cos on another platform), and the generator state can be saved and restored.
 #include <cstdint>
 #include <random>
 #include <string>

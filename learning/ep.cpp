@@ -13,12 +13,13 @@ void ep_gradient(const circuits::LayeredNetwork& net, solvers::EquilibriumSolver
                  const Eigen::MatrixXd& input_voltages, const Eigen::MatrixXd& targets,
                  EpVariant variant, double beta, solvers::LayeredState& free,
                  ParameterGradient& gradient) {
+  solver.set_inputs(net, input_voltages);
   free = solvers::LayeredState::zeros(net, input_voltages.rows());
-  solver.relax(net, input_voltages, {}, free);
+  solver.relax(net, solvers::PhaseNudge::free(), free);
   // The nudged phases start from the free state.
   solvers::LayeredState plus = free, minus = free;
-  if (variant != EpVariant::Negative) solver.relax(net, input_voltages, {beta, &targets}, plus);
-  if (variant != EpVariant::Positive) solver.relax(net, input_voltages, {-beta, &targets}, minus);
+  if (variant != EpVariant::Negative) solver.relax(net, solvers::PhaseNudge::nudge(beta, targets), plus);
+  if (variant != EpVariant::Positive) solver.relax(net, solvers::PhaseNudge::nudge(-beta, targets), minus);
   switch (variant) {
     case EpVariant::Positive:
       energy_contrast(net, input_voltages, plus, free, 1.0 / beta, gradient);

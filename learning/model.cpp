@@ -56,7 +56,8 @@ class CircuitModel final : public Model {
   void predict(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& outputs) override {
     voltages_ = net_.input_voltages(inputs);
     auto state = solvers::LayeredState::zeros(net_, inputs.rows());
-    solver_->relax(net_, voltages_, solvers::PhaseNudge::free(), state);
+    solver_->set_inputs(net_, voltages_);
+    solver_->relax(net_, solvers::PhaseNudge::free(), state);
     outputs = state.outputs();
   }
 
@@ -83,7 +84,8 @@ class CircuitModel final : public Model {
   /// The exact gradient at the converged free state, against the rule's direction, per layer.
   void measure_alignment(const Eigen::MatrixXd& targets) {
     auto converged = solvers::LayeredState::zeros(net_, voltages_.rows());
-    reference_->relax(net_, voltages_, solvers::PhaseNudge::free(), converged);
+    reference_->set_inputs(net_, voltages_);
+    reference_->relax(net_, solvers::PhaseNudge::free(), converged);
     const ParameterGradient exact = exact_gradient(net_, voltages_, converged, targets);
     for (int l = 0; l < net_.num_weight_layers(); ++l) {
       const Eigen::VectorXd r = direction_.flatten_layer(l), x = exact.flatten_layer(l);

@@ -38,31 +38,34 @@ void rule_direction(const Rule& rule, const circuits::LayeredNetwork& net,
       ep_gradient(net, solver, input_voltages, targets, rule.variant, rule.beta, free, direction);
       return;
     case RuleKind::ExactGradient:
+      solver.set_inputs(net, input_voltages);
       free = solvers::LayeredState::zeros(net, input_voltages.rows());
-      solver.relax(net, input_voltages, PhaseNudge::free(), free);
+      solver.relax(net, PhaseNudge::free(), free);
       direction = exact_gradient(net, input_voltages, free, targets);
       return;
     case RuleKind::ContrastiveHebbian: {
+      solver.set_inputs(net, input_voltages);
       free = solvers::LayeredState::zeros(net, input_voltages.rows());
-      solver.relax(net, input_voltages, PhaseNudge::free(), free);
+      solver.relax(net, PhaseNudge::free(), free);
       solvers::LayeredState clamped = free;
-      solver.relax(net, input_voltages, PhaseNudge::clamped(targets), clamped);
+      solver.relax(net, PhaseNudge::clamped(targets), clamped);
       energy_contrast(net, input_voltages, clamped, free, 1.0, direction);
       return;
     }
     case RuleKind::CoupledLearning: {
+      solver.set_inputs(net, input_voltages);
       free = solvers::LayeredState::zeros(net, input_voltages.rows());
-      solver.relax(net, input_voltages, PhaseNudge::free(), free);
+      solver.relax(net, PhaseNudge::free(), free);
       const Eigen::MatrixXd error = targets - free.outputs();
       solvers::LayeredState plus = free, minus = free;
       Eigen::MatrixXd clamp_plus, clamp_minus;
       if (rule.variant != EpVariant::Negative) {
         clamp_plus = free.outputs() + rule.eta * error;
-        solver.relax(net, input_voltages, PhaseNudge::clamped(clamp_plus), plus);
+        solver.relax(net, PhaseNudge::clamped(clamp_plus), plus);
       }
       if (rule.variant != EpVariant::Positive) {
         clamp_minus = free.outputs() - rule.eta * error;
-        solver.relax(net, input_voltages, PhaseNudge::clamped(clamp_minus), minus);
+        solver.relax(net, PhaseNudge::clamped(clamp_minus), minus);
       }
       if (rule.variant == EpVariant::Positive)
         energy_contrast(net, input_voltages, plus, free, 1.0 / rule.eta, direction);

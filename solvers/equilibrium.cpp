@@ -81,18 +81,24 @@ double CoordinateDescentSolver::update_layer(const circuits::LayeredNetwork& net
   return change;
 }
 
-void CoordinateDescentSolver::relax(const circuits::LayeredNetwork& net,
-                                    const Eigen::MatrixXd& input_voltages, const PhaseNudge& nudge,
-                                    LayeredState& state) {
-  if (nudge.beta != 0.0 && (!nudge.targets || nudge.targets->rows() != input_voltages.rows()))
-    throw std::logic_error("CoordinateDescentSolver: nudge without targets for the batch");
-  // The inputs are clamped during a phase: their drive into the first layer is computed once.
+void CoordinateDescentSolver::set_inputs(const circuits::LayeredNetwork& net,
+                                         const Eigen::MatrixXd& input_voltages) {
+  // The inputs are clamped in every phase: their drive into the first layer is computed once.
   input_drive_.noalias() = input_voltages * net.weights[0];
+}
+
+void CoordinateDescentSolver::relax(const circuits::LayeredNetwork& net, const PhaseNudge& nudge,
+                                    LayeredState& state) {
+  const Eigen::Index batch = input_drive_.rows();
+  if (batch == 0 || state.layers.front().rows() != batch)
+    throw std::logic_error("CoordinateDescentSolver: relax without set_inputs for this batch");
+  if (nudge.beta != 0.0 && (!nudge.targets || nudge.targets->rows() != batch))
+    throw std::logic_error("CoordinateDescentSolver: nudge without targets for the batch");
   const int layers = net.num_weight_layers();
   // Clamped outputs are held by sources: set once, never relaxed.
   const int relaxed = nudge.clamp ? layers - 1 : layers;
   if (nudge.clamp) {
-    if (nudge.clamp->rows() != input_voltages.rows() || nudge.clamp->cols() != net.sizes.back())
+    if (nudge.clamp->rows() != batch || nudge.clamp->cols() != net.sizes.back())
       throw std::logic_error("CoordinateDescentSolver: clamp of the wrong shape");
     state.layers.back() = *nudge.clamp;
   }

@@ -54,10 +54,13 @@ class EquilibriumSolver {
  public:
   virtual ~EquilibriumSolver() = default;
   virtual std::string name() const = 0;
-  /// Relaxes `state` (the starting point on entry) to the phase's steady state.
-  /// `input_voltages` is batch x sizes[0].
-  virtual void relax(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& input_voltages,
-                     const PhaseNudge& nudge, LayeredState& state) = 0;
+  /// Applies a mini-batch's inputs (source voltages, batch x sizes[0]) to `net`. Work that is the
+  /// same in every phase of the batch (the inputs' drive into the first layer) is done here, once.
+  /// The network's conductances must not change until the batch's phases are done.
+  virtual void set_inputs(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& input_voltages) = 0;
+  /// Relaxes `state` (the starting point on entry) to the steady state of the phase, with the
+  /// inputs of the last set_inputs call.
+  virtual void relax(const circuits::LayeredNetwork& net, const PhaseNudge& nudge, LayeredState& state) = 0;
   /// Sweeps (or Newton iterations) used by the last relax call, summed over the batch for Newton.
   virtual long last_iterations() const = 0;
 };
@@ -76,8 +79,8 @@ class CoordinateDescentSolver final : public EquilibriumSolver {
  public:
   CoordinateDescentSolver(int sweeps, double tolerance, int max_sweeps);
   std::string name() const override { return "layered"; }
-  void relax(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& input_voltages,
-             const PhaseNudge& nudge, LayeredState& state) override;
+  void set_inputs(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& input_voltages) override;
+  void relax(const circuits::LayeredNetwork& net, const PhaseNudge& nudge, LayeredState& state) override;
   long last_iterations() const override { return last_sweeps_; }
 
   /// Sets layer `layer` (index into state.layers) to its exact constrained minimiser. Returns the

@@ -28,16 +28,18 @@ MnaLayout::MnaLayout(const Circuit& circuit) {
   }
   size_ = row;
 
-  counts_ = {static_cast<std::size_t>(num_nodes_), circuit.conductances.size(),
-             circuit.voltage_sources.size(), circuit.current_sources.size(),
-             circuit.diodes.size(), circuit.vcvs.size()};
+  counts_ = {static_cast<std::size_t>(num_nodes_),
+             circuit.conductances.size(),
+             circuit.voltage_sources.size(),
+             circuit.current_sources.size(),
+             circuit.diodes.size(),
+             circuit.vcvs.size()};
   for (const auto& e : circuit.conductances) terminals_.insert(terminals_.end(), {e.a, e.b});
   for (const auto& e : circuit.voltage_sources)
     terminals_.insert(terminals_.end(), {e.plus, e.minus});
   for (const auto& e : circuit.current_sources) terminals_.insert(terminals_.end(), {e.from, e.to});
   for (const auto& e : circuit.diodes)
-    terminals_.insert(terminals_.end(),
-                      {e.anode, e.cathode, e.model == DiodeModel::Ideal ? 0 : 1});
+    terminals_.insert(terminals_.end(), {e.anode, e.cathode, e.model == DiodeModel::Ideal ? 0 : 1});
   for (const auto& e : circuit.vcvs)
     terminals_.insert(terminals_.end(), {e.out_plus, e.out_minus, e.ctrl_plus, e.ctrl_minus});
 }
@@ -66,16 +68,17 @@ std::string MnaLayout::describe_unknown(const Circuit& circuit, int index) const
 }
 
 bool MnaLayout::same_structure(const Circuit& circuit, std::string& why) const {
-  const std::vector<std::size_t> counts = {
-      static_cast<std::size_t>(circuit.num_nodes()), circuit.conductances.size(),
-      circuit.voltage_sources.size(), circuit.current_sources.size(), circuit.diodes.size(),
-      circuit.vcvs.size()};
+  const std::vector<std::size_t> counts = {static_cast<std::size_t>(circuit.num_nodes()),
+                                           circuit.conductances.size(),
+                                           circuit.voltage_sources.size(),
+                                           circuit.current_sources.size(),
+                                           circuit.diodes.size(),
+                                           circuit.vcvs.size()};
   if (counts != counts_) {
     why = cat("the number of nodes or elements changed (nodes ", counts_[0], " -> ", counts[0],
               ", conductances ", counts_[1], " -> ", counts[1], ", voltage sources ", counts_[2],
-              " -> ", counts[2], ", current sources ", counts_[3], " -> ", counts[3],
-              ", diodes ", counts_[4], " -> ", counts[4], ", VCVS ", counts_[5], " -> ",
-              counts[5], ")");
+              " -> ", counts[2], ", current sources ", counts_[3], " -> ", counts[3], ", diodes ",
+              counts_[4], " -> ", counts[4], ", VCVS ", counts_[5], " -> ", counts[5], ")");
     return false;
   }
   std::size_t i = 0;
@@ -330,8 +333,7 @@ void stamp(const circuits::Diode& element, const BranchSlots& slots, int branch_
   }
 }
 
-void stamp_nudge(int node, double beta, double target, const Eigen::VectorXd& x,
-                 MnaAssembly& out) {
+void stamp_nudge(int node, double beta, double target, const Eigen::VectorXd& x, MnaAssembly& out) {
   // Current leaving the node: -beta (target - v).
   out.add_residual(node, -beta * (target - voltage(x, node)));
   out.add_jacobian(node, node, beta);
@@ -350,8 +352,8 @@ void assemble(const Circuit& circuit, const MnaLayout& layout, const MnaState& s
     stamp(circuit.vcvs[k], layout.vcvs_row(static_cast<int>(k)), x, out);
   for (std::size_t k = 0; k < circuit.diodes.size(); ++k)
     stamp(circuit.diodes[k], pattern ? pattern->diode_slots(k) : none,
-          layout.diode_row(static_cast<int>(k)), state.diode_on[k] != 0,
-          state.junction_voltage[k], state.ideal_diode_scale, x, out);
+          layout.diode_row(static_cast<int>(k)), state.diode_on[k] != 0, state.junction_voltage[k],
+          state.ideal_diode_scale, x, out);
   for (const auto& n : nudges) stamp_nudge(n.node, n.beta, n.target, x, out);
 }
 

@@ -157,9 +157,9 @@ double critical_voltage(const circuits::Diode& diode);
 
 /// SPICE's junction limiting (pnjlim, as in ngspice DEVpnjlim): the new junction voltage
 /// `proposed` is pulled towards `previous` so that the diode current changes by a bounded factor.
-/// Above vcrit a forward step becomes logarithmic: previous + nVt ln(1 + (proposed - previous)/nVt);
-/// a reverse step is bounded by -previous - 1 (previous > 0) or 2 previous - 1 volts.
-/// Sets `limited` when the returned value differs from `proposed`.
+/// Above vcrit a forward step becomes logarithmic: previous + nVt ln(1 + (proposed -
+/// previous)/nVt); a reverse step is bounded by -previous - 1 (previous > 0) or 2 previous - 1
+/// volts. Sets `limited` when the returned value differs from `proposed`.
 double limit_junction(double proposed, double previous, double nvt, double vcrit, bool& limited);
 
 /// Per-solve state the stamps need besides x.
@@ -191,8 +191,7 @@ void stamp(const circuits::Diode& element, const BranchSlots& slots, int branch_
            MnaAssembly& out);
 /// Equilibrium Propagation nudge: current beta (target - v_node) injected into `node`
 /// (a conductance beta to a source at `target`, Norton form).
-void stamp_nudge(int node, double beta, double target, const Eigen::VectorXd& x,
-                 MnaAssembly& out);
+void stamp_nudge(int node, double beta, double target, const Eigen::VectorXd& x, MnaAssembly& out);
 
 /// Stamps every element of `circuit` and the nudges (node, beta, target) into `out`.
 struct NudgeTerm {

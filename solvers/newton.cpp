@@ -31,7 +31,9 @@ void describe(Schema& schema, NewtonOptions& options) {
              "relative tolerance: residual <= abstol + reltol * sum of |currents| at the node")
       .unit("1")
       .min(0.0);
-  schema.field("max_iterations", options.max_iterations, "Newton iterations (linear solves) per solve")
+  schema
+      .field("max_iterations", options.max_iterations,
+             "Newton iterations (linear solves) per solve")
       .min(1);
   schema
       .field("max_active_set_iterations", options.max_active_set_iterations,
@@ -67,8 +69,10 @@ struct NewtonSolver::Impl {
     if (layout.size() > 0) {
       symbolic = klu_analyze(layout.size(), column_starts.data(), row_indices.data(), &common);
       if (symbolic == nullptr)
-        throw SolverError(cat("Newton: sparse analysis of the ", layout.size(), "-unknown circuit "
-                              "matrix failed (KLU status ", common.status, ")"));
+        throw SolverError(cat("Newton: sparse analysis of the ", layout.size(),
+                              "-unknown circuit "
+                              "matrix failed (KLU status ",
+                              common.status, ")"));
     }
   }
 
@@ -237,7 +241,7 @@ class NewtonRun {
   DisjointSets groups_;           // DC groups without the ideal diodes
   Eigen::VectorXd x_;
   MnaState state_;
-  double c_ = 1.0;                  // ideal diode conductance scale
+  double c_ = 1.0;                   // ideal diode conductance scale
   std::vector<double> nvt_, vcrit_;  // Shockley n Vt and vcrit per diode
   std::vector<double> score_;        // I + c V per ideal diode
   bool has_ideal_ = false;
@@ -255,9 +259,9 @@ class NewtonRun {
   int floor_streak_ = 0;  // consecutive iterates with the residual within tolerance
 };
 
-NewtonRun::NewtonRun(const Circuit& circuit, const NewtonOptions& options,
-                     const MnaLayout& layout, MnaAssembly& assembly,
-                     const std::vector<Nudge>& nudges, const Eigen::VectorXd* initial_voltages)
+NewtonRun::NewtonRun(const Circuit& circuit, const NewtonOptions& options, const MnaLayout& layout,
+                     MnaAssembly& assembly, const std::vector<Nudge>& nudges,
+                     const Eigen::VectorXd* initial_voltages)
     : circuit_(circuit),
       options_(options),
       layout_(layout),
@@ -274,11 +278,11 @@ void NewtonRun::check_nudges(const std::vector<Nudge>& nudges) {
   nudges_.reserve(nudges.size());
   for (const auto& nudge : nudges) {
     if (nudge.node < 0 || nudge.node >= n)
-      throw Error(cat("Newton: nudge at node index ", nudge.node, ": no such node (the circuit has ",
-                      n, " nodes besides ground)"));
+      throw Error(cat("Newton: nudge at node index ", nudge.node,
+                      ": no such node (the circuit has ", n, " nodes besides ground)"));
     if (!std::isfinite(nudge.beta) || !std::isfinite(nudge.target))
-      throw Error(cat("Newton: nudge at node '", circuit_.node_name(nudge.node), "': beta = ",
-                      nudge.beta, ", target = ", nudge.target, ": must be finite"));
+      throw Error(cat("Newton: nudge at node '", circuit_.node_name(nudge.node),
+                      "': beta = ", nudge.beta, ", target = ", nudge.target, ": must be finite"));
     nudges_.push_back({nudge.node, nudge.beta, nudge.target});
     if (nudge.beta != 0.0) nudge_nodes_.push_back(nudge.node);
   }
@@ -294,8 +298,8 @@ void NewtonRun::check_floating() const {
                             "' is floating: no DC path to ground through conductances > 0, "
                             "diodes, voltage sources or VCVS outputs");
   if (floating.size() > 1)
-    message += cat(" (", floating.size(), " floating nodes: ", list_nodes(circuit_, floating, 10),
-                   ")");
+    message +=
+        cat(" (", floating.size(), " floating nodes: ", list_nodes(circuit_, floating, 10), ")");
   throw SolverError(message);
 }
 
@@ -330,10 +334,10 @@ void NewtonRun::start(const Eigen::VectorXd* initial_voltages) {
       has_shockley_ = true;
       nvt_[k] = emission_thermal_voltage(d);
       vcrit_[k] = critical_voltage(d);
-      const double trusted =
-          initial_voltages == nullptr
-              ? vcrit_[k]
-              : std::max(vcrit_[k], nvt_[k] * std::log1p(kWarmStartMaxCurrent / d.saturation_current));
+      const double trusted = initial_voltages == nullptr
+                                 ? vcrit_[k]
+                                 : std::max(vcrit_[k], nvt_[k] * std::log1p(kWarmStartMaxCurrent /
+                                                                            d.saturation_current));
       state_.junction_voltage[k] = options_.junction_limiting ? std::min(v, trusted) : v;
       limited_ = limited_ || state_.junction_voltage[k] != v;
     }
@@ -362,11 +366,12 @@ void NewtonRun::update_diodes() {
   if (!has_ideal_) return;
   choose_active_set();
   if (changed_ && ++changes_ > options_.max_active_set_iterations)
-    throw SolverError(cat("Newton: the ideal diodes' ON/OFF set changed ", changes_,
-                          " times without settling (max_active_set_iterations = ",
-                          options_.max_active_set_iterations, "): the circuit may have no "
-                          "operating point (ideal diodes forward biased across a loop of "
-                          "voltage sources), or it needs a larger limit"));
+    throw SolverError(cat(
+        "Newton: the ideal diodes' ON/OFF set changed ", changes_,
+        " times without settling (max_active_set_iterations = ", options_.max_active_set_iterations,
+        "): the circuit may have no "
+        "operating point (ideal diodes forward biased across a loop of "
+        "voltage sources), or it needs a larger limit"));
 }
 
 void NewtonRun::choose_active_set() {
@@ -466,9 +471,8 @@ OperatingPoint NewtonRun::operating_point(const Evaluation& evaluation) const {
   op.diode_currents.resize(circuit_.diodes.size());
   for (std::size_t k = 0; k < circuit_.diodes.size(); ++k) {
     const auto& d = circuit_.diodes[k];
-    op.diode_currents[k] = d.model == DiodeModel::Ideal
-                               ? x_[layout_.diode_row(static_cast<int>(k))]
-                               : shockley(d, diode_voltage(k)).current;
+    op.diode_currents[k] = d.model == DiodeModel::Ideal ? x_[layout_.diode_row(static_cast<int>(k))]
+                                                        : shockley(d, diode_voltage(k)).current;
   }
   op.iterations = solves_;
   op.active_set_changes = changes_;
@@ -497,9 +501,9 @@ void NewtonRun::fail_not_converged(const Evaluation& e) const {
   if (limited_) message += "; Shockley junction voltages were still being limited";
   if (changed_) message += "; the ideal diodes' ON/OFF set was still changing";
   if (!e.complementary)
-    message += cat("; ideal diode '",
-                   circuit_.diodes[static_cast<std::size_t>(e.violating_diode)].name,
-                   "' still conducts backwards or is forward biased");
+    message +=
+        cat("; ideal diode '", circuit_.diodes[static_cast<std::size_t>(e.violating_diode)].name,
+            "' still conducts backwards or is forward biased");
   throw SolverError(message);
 }
 
@@ -553,8 +557,7 @@ OperatingPoint NewtonRun::run(const LinearSolve& linear_solve) {
     bool step_ok = true;
     for (int row = 0; row < layout_.size() && step_ok; ++row) {
       const double magnitude = std::max(std::abs(x_[row]), std::abs(x_[row] + dx[row]));
-      const double tol =
-          (row < n ? options_.vntol : options_.abstol) + options_.reltol * magnitude;
+      const double tol = (row < n ? options_.vntol : options_.abstol) + options_.reltol * magnitude;
       step_ok = std::abs(dx[row]) <= tol;
     }
     x_ += dx;
@@ -571,8 +574,10 @@ OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nud
   Impl& s = *impl_;
   std::string why;
   if (!s.layout.same_structure(circuit, why))
-    throw SolverError(cat("Newton: the circuit's structure differs from the one this solver was "
-                          "built for: ", why, "; build a new NewtonSolver"));
+    throw SolverError(
+        cat("Newton: the circuit's structure differs from the one this solver was "
+            "built for: ",
+            why, "; build a new NewtonSolver"));
   circuit.validate();
   NewtonRun run(circuit, s.options, s.layout, s.assembly, nudges, initial_voltages);
   return run.run([&s](Eigen::VectorXd& rhs, int& singular_column) {
@@ -606,7 +611,8 @@ double kcl_residual(const Circuit& circuit, const OperatingPoint& op,
                                : shockley(d, v(d.anode) - v(d.cathode)).current;
     flow(d.anode, d.cathode, current);
   }
-  for (const auto& nudge : nudges) flow(kGround, nudge.node, nudge.beta * (nudge.target - v(nudge.node)));
+  for (const auto& nudge : nudges)
+    flow(kGround, nudge.node, nudge.beta * (nudge.target - v(nudge.node)));
   return n > 0 ? leaving.cwiseAbs().maxCoeff() : 0.0;
 }
 

@@ -38,12 +38,12 @@ namespace physlearn::solvers {
 /// for every branch current. An ideal diode is complementary when I >= -(abstol + reltol s),
 /// V <= vntol + reltol (|v_a| + |v_c|), and one of the two is within that tolerance of 0.
 struct NewtonOptions {
-  double abstol = 1e-14;  ///< A: absolute KCL residual per node
-  double vntol = 1e-12;   ///< V: absolute tolerance on voltage updates and source equations
-  double reltol = 1e-12;  ///< relative tolerance on residuals and updates
-  int max_iterations = 200;            ///< Newton iterations (linear solves) per solve
+  double abstol = 1e-14;     ///< A: absolute KCL residual per node
+  double vntol = 1e-12;      ///< V: absolute tolerance on voltage updates and source equations
+  double reltol = 1e-12;     ///< relative tolerance on residuals and updates
+  int max_iterations = 200;  ///< Newton iterations (linear solves) per solve
   int max_active_set_iterations = 100;  ///< changes of the ideal diodes' ON/OFF set per solve
-  bool junction_limiting = true;  ///< SPICE pnjlim on Shockley junction voltages
+  bool junction_limiting = true;        ///< SPICE pnjlim on Shockley junction voltages
   /// S: the conductance c in the ideal diodes' switching rule I + c V >= 0 and in their ON row
   /// c (v_a - v_c) = 0; 0 picks the mean of the circuit's positive conductances (1 S if none).
   double ideal_diode_scale = 0.0;
@@ -62,13 +62,13 @@ struct Nudge {
 
 /// A DC solution.
 struct OperatingPoint {
-  Eigen::VectorXd voltages;           ///< V, per node index
+  Eigen::VectorXd voltages;             ///< V, per node index
   std::vector<double> source_currents;  ///< A, per voltage source, SPICE sign (into plus)
   std::vector<double> vcvs_currents;    ///< A, per VCVS, SPICE sign (into out_plus)
   std::vector<double> diode_currents;   ///< A, anode -> cathode, per diode (all models)
-  int iterations = 0;           ///< Newton iterations (linear solves) used
-  int active_set_changes = 0;   ///< times the ideal diodes' ON/OFF set changed
-  double residual_norm = 0.0;   ///< A, max |KCL residual| over nodes at the returned point
+  int iterations = 0;                   ///< Newton iterations (linear solves) used
+  int active_set_changes = 0;           ///< times the ideal diodes' ON/OFF set changed
+  double residual_norm = 0.0;           ///< A, max |KCL residual| over nodes at the returned point
 };
 
 /// One solver per circuit structure; not safe to use from several threads at once (build one

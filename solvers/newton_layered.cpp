@@ -13,8 +13,12 @@ class NewtonLayeredSolver final : public EquilibriumSolver {
   std::string name() const override { return "newton"; }
   long last_iterations() const override { return last_iterations_; }
 
-  void relax(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& input_voltages,
-             const PhaseNudge& nudge, LayeredState& state) override {
+  void set_inputs(const circuits::LayeredNetwork&, const Eigen::MatrixXd& input_voltages) override {
+    input_voltages_ = input_voltages;
+  }
+
+  void relax(const circuits::LayeredNetwork& net, const PhaseNudge& nudge, LayeredState& state) override {
+    const Eigen::MatrixXd& input_voltages = input_voltages_;
     if (nudge.clamp && !clamped_) {
       // Clamped phases need voltage sources at the outputs: a circuit of their own.
       clamped_ = std::make_unique<Lowered>(circuits::lower_to_circuit(net, true), options_);
@@ -65,6 +69,7 @@ class NewtonLayeredSolver final : public EquilibriumSolver {
     return o;
   }
   NewtonOptions options_;
+  Eigen::MatrixXd input_voltages_;
   Lowered free_;
   std::unique_ptr<Lowered> clamped_;
   long last_iterations_ = 0;

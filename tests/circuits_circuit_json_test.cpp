@@ -1,15 +1,14 @@
-#include "circuits/circuit_json.h"
-
 #include <doctest/doctest.h>
 
 #include <string>
 
+#include "circuits/circuit_json.h"
 #include "core/error.h"
 
 using physlearn::ConfigError;
+using physlearn::circuits::Circuit;
 using physlearn::circuits::circuit_from_json;
 using physlearn::circuits::circuit_to_json;
-using physlearn::circuits::Circuit;
 using physlearn::circuits::DiodeModel;
 using physlearn::circuits::kGround;
 using json = nlohmann::json;
@@ -39,7 +38,8 @@ void expect_error(const json& j, const std::string& path, const std::string& wor
     FAIL("no error for ", j.dump(), " (expected one at ", path, ")");
   } catch (const ConfigError& e) {
     CHECK_MESSAGE(e.path() == path, e.what());
-    if (!words.empty()) CHECK_MESSAGE(std::string(e.what()).find(words) != std::string::npos, e.what());
+    if (!words.empty())
+      CHECK_MESSAGE(std::string(e.what()).find(words) != std::string::npos, e.what());
   }
 }
 
@@ -176,8 +176,8 @@ TEST_CASE("circuit JSON: each mistake names its path") {
   SUBCASE("nodes") {
     expect_error(with_element_key(3, "nodes", json::array({"a"})), "circuit.elements[3].nodes",
                  "2 node names");
-    expect_error(with_element_key(7, "nodes", json::array({"a", "b"})),
-                 "circuit.elements[7].nodes", "4 node names");
+    expect_error(with_element_key(7, "nodes", json::array({"a", "b"})), "circuit.elements[7].nodes",
+                 "4 node names");
     expect_error(with_element_key(3, "nodes", "a"), "circuit.elements[3].nodes");
     expect_error(with_element_key(3, "nodes", json::array({"a", 0})),
                  "circuit.elements[3].nodes[1]", "string");

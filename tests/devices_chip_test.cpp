@@ -60,8 +60,8 @@ std::vector<Eigen::MatrixXd> random_weights(std::uint64_t seed, double lo, doubl
 }
 
 /// Changes for every layer, the same sequence for a given seed.
-std::vector<Eigen::MatrixXd> random_changes(std::mt19937_64& rng, const std::vector<Eigen::MatrixXd>& like,
-                                            double size) {
+std::vector<Eigen::MatrixXd> random_changes(std::mt19937_64& rng,
+                                            const std::vector<Eigen::MatrixXd>& like, double size) {
   std::uniform_real_distribution<double> u(-size, size);
   std::vector<Eigen::MatrixXd> out;
   for (const auto& m : like)
@@ -85,7 +85,8 @@ void train(Chip& chip, std::vector<Eigen::MatrixXd>& w, std::uint64_t seed, int 
   std::mt19937_64 rng(seed);
   for (int s = 0; s < steps; ++s) {
     const auto changes = random_changes(rng, w, 0.2);
-    for (int l = 0; l < chip.num_layers(); ++l) chip.program(l, w[static_cast<std::size_t>(l)], changes[static_cast<std::size_t>(l)]);
+    for (int l = 0; l < chip.num_layers(); ++l)
+      chip.program(l, w[static_cast<std::size_t>(l)], changes[static_cast<std::size_t>(l)]);
     if (s % 3 == 2) chip.drift(60.0);
   }
 }
@@ -114,14 +115,16 @@ TEST_CASE("the chip section reads, writes back and documents itself") {
 TEST_CASE("configuration errors name their key") {
   CHECK(config_error_path([] { parse(R"({"device": {"model": "constant-step", "foo": 1}})"); }) ==
         "chip.device.foo");
-  CHECK(config_error_path([] { parse(R"({"device": {"model": "memristor"}})"); }) == "chip.device.model");
+  CHECK(config_error_path([] { parse(R"({"device": {"model": "memristor"}})"); }) ==
+        "chip.device.model");
   CHECK(config_error_path([] { parse(R"({"device": {"model": "neurosim", "nl_ltp": 12}})"); }) ==
         "chip.device.nl_ltp");
   CHECK(config_error_path([] { parse(R"({"device": {"model": "constant-step", "dg": 0}})"); }) ==
         "chip.device.dg");
   CHECK(config_error_path([] { parse(R"({"variability": {"stuck_min_rate": 1.5}})"); }) ==
         "chip.variability.stuck_min_rate");
-  CHECK(config_error_path([] { parse(R"({"variability": {"levels": 1}})"); }) == "chip.variability.levels");
+  CHECK(config_error_path([] { parse(R"({"variability": {"levels": 1}})"); }) ==
+        "chip.variability.levels");
   CHECK(config_error_path([] { parse(R"({"variability": {"d2d_distribution": "cauchy"}})"); }) ==
         "chip.variability.d2d_distribution");
   CHECK(config_error_path([] { parse(R"({"variability": {"d2d_sigmas": {"dg": -1}}})"); }) ==
@@ -130,14 +133,20 @@ TEST_CASE("configuration errors name their key") {
   CHECK(config_error_path([] { parse(R"({"colour": "blue"})"); }) == "chip.colour");
   const std::vector<Eigen::MatrixXd> w = {Eigen::MatrixXd::Zero(2, 2)};
   CHECK(config_error_path([&] {
-          Chip c(parse(R"({"device": {"model": "constant-step", "g_min": 2e-4, "g_max": 1e-4}})"), w);
+          Chip c(parse(R"({"device": {"model": "constant-step", "g_min": 2e-4, "g_max": 1e-4}})"),
+                 w);
         }) == "chip.device.g_max");
   CHECK(config_error_path([&] {
           Chip c(parse(R"({"variability": {"stuck_min_rate": 0.6, "stuck_max_rate": 0.6}})"), w);
         }) == "chip.variability.stuck_max_rate");
-  CHECK(config_error_path([&] {
-          Chip c(parse(R"({"device": {"model": "exp-step"}, "variability": {"d2d_sigmas": {"gamma": 0.1}}})"), w);
-        }) == "chip.variability.d2d_sigmas.gamma");
+  CHECK(
+      config_error_path([&] {
+        Chip c(
+            parse(
+                R"({"device": {"model": "exp-step"},
+                    "variability": {"d2d_sigmas": {"gamma": 0.1}}})"),
+            w);
+      }) == "chip.variability.d2d_sigmas.gamma");
   // A chip made in code is held to the same rules.
   ChipParams bad;
   bad.g_unit = -1.0;
@@ -149,7 +158,8 @@ TEST_CASE("configuration errors name their key") {
 
 TEST_CASE("a chip lays its devices on the weights and implements DeviceArray") {
   ChipParams p;  // ideal, [0, 100 uS], 100 uS per unit
-  const std::vector<Eigen::MatrixXd> w0 = {(Eigen::MatrixXd(2, 2) << 0.2, 1.5, -0.1, 0.7).finished()};
+  const std::vector<Eigen::MatrixXd> w0 = {
+      (Eigen::MatrixXd(2, 2) << 0.2, 1.5, -0.1, 0.7).finished()};
   Chip chip(p, w0);
   CHECK(chip.num_layers() == 1);
   CHECK(chip.num_devices() == 4);
@@ -170,11 +180,14 @@ TEST_CASE("a chip lays its devices on the weights and implements DeviceArray") {
   CHECK(layer.last().pulses == 4);
   // Shape mismatches are errors.
   Eigen::MatrixXd wrong(3, 2);
-  CHECK(error_of([&] { chip.program(0, wrong, Eigen::MatrixXd::Zero(3, 2)); }).find("chip layer 0 is 2x2") == 0);
+  CHECK(error_of([&] {
+          chip.program(0, wrong, Eigen::MatrixXd::Zero(3, 2));
+        }).find("chip layer 0 is 2x2") == 0);
   CHECK_THROWS_AS(chip.conductances(1), Error);
   Eigen::MatrixXd nan_change = Eigen::MatrixXd::Zero(2, 2);
   nan_change(1, 1) = std::nan("");
-  CHECK(error_of([&] { chip.program(0, a, nan_change); }).find("is not finite") != std::string::npos);
+  CHECK(error_of([&] { chip.program(0, a, nan_change); }).find("is not finite") !=
+        std::string::npos);
 }
 
 TEST_CASE("same seed, same chip and same trajectory; another seed, another chip") {
@@ -319,7 +332,8 @@ TEST_CASE("device-to-device spread and cycle-to-cycle noise have the configured 
   std::vector<Eigen::MatrixXd> w = {Eigen::MatrixXd::Constant(100, 100, 0.5)};
   SUBCASE("lognormal spread of one parameter") {
     ChipParams p = parse(R"({"device": {"model": "constant-step", "dg": 1e-6},
-                             "variability": {"d2d_sigmas": {"dg": 0.3}, "d2d_distribution": "lognormal"}})");
+                             "variability": {"d2d_sigmas": {"dg": 0.3},
+                                             "d2d_distribution": "lognormal"}})");
     Chip chip(p, w);
     const Eigen::ArrayXd logs = (chip.parameter(0, "dg").array() / 1e-6).log().reshaped();
     const double mean = logs.mean();
@@ -403,12 +417,14 @@ TEST_CASE("loading a file of another format or version is a clear error") {
   CHECK(error_of([&] { Chip::load(file); }) ==
         file + ": not a physlearn chip file (\"format\" must be \"physlearn-chip\")");
   std::ofstream(file) << R"({"format": "physlearn-chip", "version": 99})";
-  CHECK(error_of([&] { Chip::load(file); }) == file + ": chip file version 99; this build reads version 1");
+  CHECK(error_of([&] { Chip::load(file); }) ==
+        file + ": chip file version 99; this build reads version 1");
   Chip chip(ChipParams(), {Eigen::MatrixXd::Zero(2, 2)});
   json j = chip.to_json();
   j["layers"][0]["g"] = "AAAA";
   std::ofstream(file) << j.dump();
   CHECK(error_of([&] { Chip::load(file); }).find("layers[0].g: holds 0 values, expected 4") !=
         std::string::npos);
-  CHECK(error_of([] { Chip::load("/nonexistent/chip.json"); }) == "/nonexistent/chip.json: cannot open file");
+  CHECK(error_of([] { Chip::load("/nonexistent/chip.json"); }) ==
+        "/nonexistent/chip.json: cannot open file");
 }

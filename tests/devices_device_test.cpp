@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "devices/device.h"
+
+#include <doctest/doctest.h>
 
 using namespace physlearn;
 using namespace physlearn::devices;

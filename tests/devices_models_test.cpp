@@ -260,32 +260,40 @@ TEST_CASE("piecewise: the measured curve is interpolated from a CSV") {
 }
 
 TEST_CASE("piecewise: a missing or corrupt CSV names the file and the line") {
-  CHECK(error_of([] { load_piecewise_csv("/nonexistent/curve.csv"); }).find("/nonexistent/curve.csv") !=
-        std::string::npos);
+  CHECK(error_of([] {
+          load_piecewise_csv("/nonexistent/curve.csv");
+        }).find("/nonexistent/curve.csv") != std::string::npos);
   const std::string bad_number =
       temp_file("bad1.csv", "pulse,g_potentiation,g_depression\n0,1e-6,2e-6\n1,abc,1e-6\n");
   CHECK(error_of([&] { load_piecewise_csv(bad_number); }) ==
         bad_number + ":3: g_potentiation \"abc\" is not a number");
   const std::string bad_header = temp_file("bad2.csv", "\n# c\npulse,g_up,g_down\n0,1,2\n");
-  CHECK(error_of([&] { load_piecewise_csv(bad_header); }).rfind(bad_header + ":3: the header", 0) == 0);
+  CHECK(error_of([&] { load_piecewise_csv(bad_header); }).rfind(bad_header + ":3: the header", 0) ==
+        0);
   const std::string falling = temp_file(
       "bad3.csv", "pulse,g_potentiation,g_depression\n0,1e-6,2e-6\n1,2e-6,1e-6\n2,1.5e-6,0.5e-6\n");
   CHECK(error_of([&] { load_piecewise_csv(falling); }) ==
         falling + ":4: g_potentiation 1.5e-06 decreases (previous 2e-06)");
   const std::string cells = temp_file("bad4.csv", "pulse,g_potentiation,g_depression\n0,1e-6\n");
   CHECK(error_of([&] { load_piecewise_csv(cells); }) == cells + ":2: expected 3 cells, found 2");
-  const std::string short_curve = temp_file("bad5.csv", "pulse,g_potentiation,g_depression\n0,1e-6,2e-6\n");
-  CHECK(error_of([&] { load_piecewise_csv(short_curve); }).find("at least two points") != std::string::npos);
-  const std::string pulses = temp_file("bad6.csv", "pulse,g_potentiation,g_depression\n0,1,2\n0,2,1\n");
-  CHECK(error_of([&] { load_piecewise_csv(pulses); }) == pulses + ":3: pulse 0 does not increase (previous 0)");
+  const std::string short_curve =
+      temp_file("bad5.csv", "pulse,g_potentiation,g_depression\n0,1e-6,2e-6\n");
+  CHECK(error_of([&] { load_piecewise_csv(short_curve); }).find("at least two points") !=
+        std::string::npos);
+  const std::string pulses =
+      temp_file("bad6.csv", "pulse,g_potentiation,g_depression\n0,1,2\n0,2,1\n");
+  CHECK(error_of([&] { load_piecewise_csv(pulses); }) ==
+        pulses + ":3: pulse 0 does not increase (previous 0)");
   // A chip whose piecewise file is missing fails on construction with the file's name.
   ChipParams p = with_model("piecewise");
   p.device.piecewise.file = "/nonexistent/curve.csv";
-  CHECK(error_of([&] { Chip c(p, {Eigen::MatrixXd::Zero(1, 1)}); }) == "/nonexistent/curve.csv: cannot open file");
+  CHECK(error_of([&] { Chip c(p, {Eigen::MatrixXd::Zero(1, 1)}); }) ==
+        "/nonexistent/curve.csv: cannot open file");
 }
 
 TEST_CASE("the example pulse-response table in experiments/ loads") {
-  const PiecewiseTable t = load_piecewise_csv(PHYSLEARN_SOURCE_DIR "/experiments/devices-example.csv");
+  const PiecewiseTable t =
+      load_piecewise_csv(PHYSLEARN_SOURCE_DIR "/experiments/devices-example.csv");
   CHECK(t.pot_g.size() >= 10);
   CHECK(t.dep_g.size() >= 10);
   ChipParams p = with_model("piecewise");
@@ -294,9 +302,10 @@ TEST_CASE("the example pulse-response table in experiments/ loads") {
 }
 
 TEST_CASE("every model keeps every device in [g_min, g_max] under noisy random updates") {
-  const std::string csv = temp_file("pw2.csv",
-                                    "pulse,g_potentiation,g_depression\n0,1e-6,90e-6\n10,60e-6,30e-6\n"
-                                    "20,90e-6,1e-6\n");
+  const std::string csv =
+      temp_file("pw2.csv",
+                "pulse,g_potentiation,g_depression\n0,1e-6,90e-6\n10,60e-6,30e-6\n"
+                "20,90e-6,1e-6\n");
   for (const auto& name : device_model_names()) {
     CAPTURE(name);
     ChipParams p = with_model(name);

@@ -36,7 +36,8 @@ Problem make_problem(std::vector<int> hidden, std::uint64_t seed) {
 
 double loss_at(const Problem& pr, solvers::CoordinateDescentSolver& solver) {
   auto s = solvers::LayeredState::zeros(pr.net, pr.voltages.rows());
-  solver.relax(pr.net, pr.voltages, {}, s);
+  solver.set_inputs(pr.net, pr.voltages);
+  solver.relax(pr.net, {}, s);
   return learning::batch_loss(s.outputs(), pr.targets);
 }
 
@@ -47,7 +48,8 @@ TEST_CASE("the exact gradient (implicit differentiation) matches central finite 
     Problem pr = make_problem(hidden, 7);
     solvers::CoordinateDescentSolver solver(1, 1e-15, 10000000);
     auto free = solvers::LayeredState::zeros(pr.net, pr.voltages.rows());
-    solver.relax(pr.net, pr.voltages, {}, free);
+    solver.set_inputs(pr.net, pr.voltages);
+    solver.relax(pr.net, {}, free);
     // The diodes are exercised: some hidden units are clamped.
     CHECK((free.layers[0].array() == 0.0).count() > 0);
     const auto exact = learning::exact_gradient(pr.net, pr.voltages, free, pr.targets);
@@ -85,7 +87,8 @@ TEST_CASE("EP estimates tend to the exact gradient; centered EP is the least bia
   Problem pr = make_problem({8, 6}, 3);
   solvers::CoordinateDescentSolver solver(1, 1e-15, 10000000);
   auto free = solvers::LayeredState::zeros(pr.net, pr.voltages.rows());
-  solver.relax(pr.net, pr.voltages, {}, free);
+  solver.set_inputs(pr.net, pr.voltages);
+  solver.relax(pr.net, {}, free);
   const Eigen::VectorXd exact = learning::exact_gradient(pr.net, pr.voltages, free, pr.targets).flatten();
   auto error_of = [&](learning::EpVariant variant, double beta) {
     auto g = learning::ParameterGradient::zeros_like(pr.net);

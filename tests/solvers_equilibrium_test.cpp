@@ -50,8 +50,10 @@ TEST_CASE("layered coordinate descent and Newton give the same node potentials")
       CAPTURE(hidden.size());
       auto a = solvers::LayeredState::zeros(net, 6);
       auto b = solvers::LayeredState::zeros(net, 6);
-      bcd.relax(net, v, {beta, &y}, a);
-      newton->relax(net, v, {beta, &y}, b);
+      bcd.set_inputs(net, v);
+      bcd.relax(net, {beta, &y}, a);
+      newton->set_inputs(net, v);
+      newton->relax(net, {beta, &y}, b);
       for (std::size_t l = 0; l < a.layers.size(); ++l)
         CHECK((a.layers[l] - b.layers[l]).cwiseAbs().maxCoeff() < 1e-9);
       // Some hidden units sit on their diode (the nonlinearity is exercised).
@@ -66,7 +68,8 @@ TEST_CASE("the layered solution satisfies KCL and the diode constraints in the l
   const Eigen::MatrixXd v = net.input_voltages(x);
   solvers::CoordinateDescentSolver bcd(1, 1e-14, 1000000);
   auto state = solvers::LayeredState::zeros(net, 4);
-  bcd.relax(net, v, {}, state);
+  bcd.set_inputs(net, v);
+  bcd.relax(net, {}, state);
   auto lowered = circuits::lower_to_circuit(net);
   for (Eigen::Index b = 0; b < 4; ++b) {
     lowered.update(net, v.row(b));
@@ -111,7 +114,8 @@ TEST_CASE("Shockley-diode DRNs run on Newton; the layered solver refuses them") 
   auto newton = solvers::make_solver(p, net);
   const Eigen::MatrixXd v = net.input_voltages(random_inputs(3, 5, 2));
   auto state = solvers::LayeredState::zeros(net, 3);
-  newton->relax(net, v, {}, state);
+  newton->set_inputs(net, v);
+  newton->relax(net, {}, state);
   // Soft diodes: potentials may go slightly past 0 (junction drop), never far.
   for (Eigen::Index i = 0; i < 3; ++i) CHECK(state.layers[0](0, i) > -1.0);
   for (Eigen::Index i = 3; i < 6; ++i) CHECK(state.layers[0](0, i) < 1.0);
@@ -122,11 +126,13 @@ TEST_CASE("fixed sweeps stop early; a tolerance converges or reports the sweep b
   const Eigen::MatrixXd v = net.input_voltages(random_inputs(2, 5, 4));
   solvers::CoordinateDescentSolver four(4, 0.0, 1);
   auto s = solvers::LayeredState::zeros(net, 2);
-  four.relax(net, v, {}, s);
+  four.set_inputs(net, v);
+  four.relax(net, {}, s);
   CHECK(four.last_iterations() == 4);
   solvers::CoordinateDescentSolver tight(1, 1e-300, 3);
   auto t = solvers::LayeredState::zeros(net, 2);
-  CHECK_THROWS_WITH_AS(tight.relax(net, v, {}, t), doctest::Contains("no convergence"), SolverError);
+  tight.set_inputs(net, v);
+  CHECK_THROWS_WITH_AS(tight.relax(net, {}, t), doctest::Contains("no convergence"), SolverError);
 }
 
 TEST_CASE("a negative nudge larger than the output conductance is refused with a reason") {
@@ -135,7 +141,8 @@ TEST_CASE("a negative nudge larger than the output conductance is refused with a
   const Eigen::MatrixXd y = one_hot(1, 3);
   solvers::CoordinateDescentSolver bcd(4, 0.0, 1);
   auto s = solvers::LayeredState::zeros(net, 1);
-  CHECK_THROWS_WITH_AS(bcd.relax(net, v, {-100.0, &y}, s), doctest::Contains("beta"), SolverError);
+  bcd.set_inputs(net, v);
+  CHECK_THROWS_WITH_AS(bcd.relax(net, {-100.0, &y}, s), doctest::Contains("beta"), SolverError);
 }
 
 TEST_CASE("clamped outputs: coordinate descent and Newton agree, outputs stay at the clamp") {
@@ -148,15 +155,19 @@ TEST_CASE("clamped outputs: coordinate descent and Newton agree, outputs stay at
   auto newton = solvers::make_solver(newton_params, net);
   auto a = solvers::LayeredState::zeros(net, 4);
   auto b = solvers::LayeredState::zeros(net, 4);
-  bcd.relax(net, v, solvers::PhaseNudge::clamped(clamp), a);
-  newton->relax(net, v, solvers::PhaseNudge::clamped(clamp), b);
+  bcd.set_inputs(net, v);
+  bcd.relax(net, solvers::PhaseNudge::clamped(clamp), a);
+  newton->set_inputs(net, v);
+  newton->relax(net, solvers::PhaseNudge::clamped(clamp), b);
   CHECK(a.outputs() == clamp);
   for (std::size_t l = 0; l < a.layers.size(); ++l)
     CHECK((a.layers[l] - b.layers[l]).cwiseAbs().maxCoeff() < 1e-9);
   // A free phase afterwards on the same Newton solver still works (its own circuit).
   auto c = solvers::LayeredState::zeros(net, 4);
   auto d = solvers::LayeredState::zeros(net, 4);
-  bcd.relax(net, v, {}, c);
-  newton->relax(net, v, {}, d);
+  bcd.set_inputs(net, v);
+  bcd.relax(net, {}, c);
+  newton->set_inputs(net, v);
+  newton->relax(net, {}, d);
   CHECK((c.outputs() - d.outputs()).cwiseAbs().maxCoeff() < 1e-9);
 }

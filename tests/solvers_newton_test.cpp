@@ -1,5 +1,3 @@
-#include "solvers/newton.h"
-
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include "circuits/circuit_json.h"
 #include "core/error.h"
 #include "solvers/mna.h"
+#include "solvers/newton.h"
 
 using physlearn::SolverError;
 using physlearn::circuits::Circuit;
@@ -32,10 +31,12 @@ namespace {
 int node(Circuit& c, const std::string& name) { return c.add_node(name); }
 
 void add_g(Circuit& c, const std::string& a, const std::string& b, double g) {
-  c.conductances.push_back(
-      Conductance{"G" + std::to_string(c.conductances.size() + 1), node(c, a), node(c, b), g, true});
+  c.conductances.push_back(Conductance{"G" + std::to_string(c.conductances.size() + 1), node(c, a),
+                                       node(c, b), g, true});
 }
-void add_r(Circuit& c, const std::string& a, const std::string& b, double r) { add_g(c, a, b, 1.0 / r); }
+void add_r(Circuit& c, const std::string& a, const std::string& b, double r) {
+  add_g(c, a, b, 1.0 / r);
+}
 void add_v(Circuit& c, const std::string& plus, const std::string& minus, double volts) {
   c.voltage_sources.push_back(VoltageSource{"V" + std::to_string(c.voltage_sources.size() + 1),
                                             node(c, plus), node(c, minus), volts});
@@ -186,8 +187,8 @@ TEST_CASE("newton: Shockley diode and resistor against bisection") {
   struct Case {
     double source, resistance;
   };
-  for (Case k : {Case{5.0, 1000.0}, Case{-5.0, 1000.0}, Case{0.3, 1e4}, Case{100.0, 10.0},
-                 Case{1.0, 1e6}}) {
+  for (Case k :
+       {Case{5.0, 1000.0}, Case{-5.0, 1000.0}, Case{0.3, 1e4}, Case{100.0, 10.0}, Case{1.0, 1e6}}) {
     CAPTURE(k.source);
     CAPTURE(k.resistance);
     Circuit c;
@@ -196,9 +197,9 @@ TEST_CASE("newton: Shockley diode and resistor against bisection") {
     add_shockley(c, "a", "0");
     const OperatingPoint op = solve_checked(c);
     // KCL at a: (E - V) / R - I(V) = 0, decreasing in V.
-    const double expected = bisect(
-        [&](double vd) { return (k.source - vd) / k.resistance - diode_current(vd); },
-        std::min(k.source, 0.0), std::max(k.source, 0.0));
+    const double expected =
+        bisect([&](double vd) { return (k.source - vd) / k.resistance - diode_current(vd); },
+               std::min(k.source, 0.0), std::max(k.source, 0.0));
     CHECK(std::abs(v(c, op, "a") - expected) < 1e-12);
     CHECK(std::abs(op.diode_currents[0] - diode_current(expected)) <=
           1e-12 * std::abs(diode_current(expected)) + 1e-15);
@@ -257,7 +258,8 @@ TEST_CASE("newton: ideal diode bridge rectifier") {
     add_r(c, "o+", "o-", load);
     const OperatingPoint op = solve_checked(c);
     CHECK(std::abs(v(c, op, "o+") - v(c, op, "o-") - std::abs(source)) < 1e-12);
-    CHECK(std::abs(op.source_currents[0] + std::abs(source) / load * (source > 0 ? 1 : -1)) < 1e-15);
+    CHECK(std::abs(op.source_currents[0] + std::abs(source) / load * (source > 0 ? 1 : -1)) <
+          1e-15);
   }
 }
 
@@ -286,8 +288,10 @@ TEST_CASE("newton: random networks of ideal diodes satisfy KCL and complementari
     for (int i = 3; i < nodes; i += 4) add_i(c, "0", name(i), 1e-3 * volts(rng));
     for (int i = 0; i < nodes; ++i) {
       const double u = unit(rng);
-      if (u < 0.3) add_ideal(c, name(i), "0");
-      else if (u < 0.6) add_ideal(c, "0", name(i));
+      if (u < 0.3)
+        add_ideal(c, name(i), "0");
+      else if (u < 0.6)
+        add_ideal(c, "0", name(i));
     }
     NewtonSolver solver(c);
     const OperatingPoint op = solver.solve(c);
@@ -332,7 +336,8 @@ TEST_CASE("newton: random networks with diodes between any nodes (ideal and Shoc
     };
     auto conductance = [&]() { return std::pow(10.0, -5.0 + 4.0 * unit(rng)); };
     for (int i = 0; i < nodes; ++i) node(c, name(i));
-    for (int i = 1; i < nodes; ++i) add_g(c, name(i), name(static_cast<int>(unit(rng) * i)), conductance());
+    for (int i = 1; i < nodes; ++i)
+      add_g(c, name(i), name(static_cast<int>(unit(rng) * i)), conductance());
     for (int e = 0; e < nodes; ++e) {
       const std::string a = any(), b = any();
       if (a != b) add_g(c, a, b, conductance());
@@ -347,8 +352,10 @@ TEST_CASE("newton: random networks with diodes between any nodes (ideal and Shoc
       const std::string a = any(), b = any(), mid = "m" + std::to_string(k);
       if (a == b) continue;
       add_g(c, a, mid, conductance());
-      if (unit(rng) < 0.7) add_ideal(c, mid, b);
-      else add_shockley(c, mid, b);
+      if (unit(rng) < 0.7)
+        add_ideal(c, mid, b);
+      else
+        add_shockley(c, mid, b);
     }
     NewtonSolver solver(c);
     const OperatingPoint op = solver.solve(c);
@@ -471,8 +478,8 @@ TEST_CASE("newton: one solver re-solves after values change (pattern reuse)") {
   NewtonSolver solver(c);
   OperatingPoint op = solver.solve(c);
   CHECK(std::abs(v(c, op, "mid") - 5.0) < 1e-12);  // clamped at 5 V
-  c.conductances[1].g = 1.0 / 1000.0;                // now 5 V exactly at the divider
-  c.conductances[0].g = 1.0 / 3000.0;                // 2.5 V: the diode turns off
+  c.conductances[1].g = 1.0 / 1000.0;              // now 5 V exactly at the divider
+  c.conductances[0].g = 1.0 / 3000.0;              // 2.5 V: the diode turns off
   op = solver.solve(c, {}, &op.voltages);
   CHECK(std::abs(v(c, op, "mid") - 2.5) < 1e-12);
   CHECK(op.diode_currents[0] == 0.0);
