@@ -90,6 +90,19 @@ void Circuit::validate() const {
     if (e.out_plus == e.out_minus)
       throw Error(cat("circuit: amplifier ", e.name, ": both outputs on the same node"));
   }
+  for (const auto& g : vccs) {
+    check_node(g.name, g.out_plus);
+    check_node(g.name, g.out_minus);
+    check_node(g.name, g.ctrl_plus);
+    check_node(g.name, g.ctrl_minus);
+    if (!finite(g.gain)) throw Error(cat("circuit: transconductance ", g.name, ": gain not finite"));
+  }
+  for (const auto& c : capacitors) {
+    check_node(c.name, c.a);
+    check_node(c.name, c.b);
+    if (!finite(c.farads) || c.farads < 0.0)
+      throw Error(cat("circuit: capacitor ", c.name, ": C = ", c.farads, ": must be finite and >= 0"));
+  }
 }
 
 }  // namespace physlearn::circuits

@@ -68,6 +68,26 @@ struct Vcvs {
   double gain = 1.0;
 };
 
+/// Voltage-controlled current source (transconductance, SPICE's G card): the current
+/// gain (v_ctrl_plus - v_ctrl_minus) flows from out_plus through the source to out_minus.
+struct Vccs {
+  std::string name;
+  int out_plus = kGround;
+  int out_minus = kGround;
+  int ctrl_plus = kGround;
+  int ctrl_minus = kGround;
+  double gain = 0.0;  ///< siemens
+};
+
+/// Linear capacitor between a and b, charge q = C (v_a - v_b). Open at DC; it enters the
+/// transient DAE through its charge.
+struct Capacitor {
+  std::string name;
+  int a = kGround;
+  int b = kGround;
+  double farads = 0.0;  ///< >= 0
+};
+
 /// Boltzmann constant over elementary charge, volts per kelvin (CODATA 2018 exact values).
 constexpr double kBoltzmannOverCharge = 1.380649e-23 / 1.602176634e-19;
 
@@ -87,6 +107,8 @@ class Circuit {
   std::vector<CurrentSource> current_sources;
   std::vector<Diode> diodes;
   std::vector<Vcvs> vcvs;
+  std::vector<Vccs> vccs;
+  std::vector<Capacitor> capacitors;
 
   /// Checks element values (conductance >= 0 and finite, Is > 0, n > 0, T > 0, node indices in
   /// range); throws physlearn::Error naming the element, the value and the rule.
