@@ -55,19 +55,18 @@ void energy_contrast(const circuits::LayeredNetwork& net, const Eigen::MatrixXd&
                                            qb.array().square().colwise().sum()).matrix();
     if (l == 0) {
       // The inputs are clamped in both phases: one product of the inputs with the difference.
-      w.noalias() = -input_voltages.transpose() * (qa - qb);
-      w.rowwise() += post;
+      w.noalias() = (-s) * input_voltages.transpose() * (qa - qb);
+      w.rowwise() += s * post;
     } else {
       const Eigen::MatrixXd& pa = a.layers[l - 1];
       const Eigen::MatrixXd& pb = b.layers[l - 1];
-      w.noalias() = -pa.transpose() * qa;
-      w.noalias() += pb.transpose() * qb;
+      w.noalias() = (-s) * pa.transpose() * qa;
+      w.noalias() += s * pb.transpose() * qb;
       const Eigen::VectorXd pre = 0.5 * (pa.array().square().colwise().sum() -
                                          pb.array().square().colwise().sum()).matrix().transpose();
-      w.rowwise() += post;
-      w.colwise() += pre;
+      w.rowwise() += s * post;
+      w.colwise() += s * pre;
     }
-    w *= s;
     if (net.has_biases) out.biases[l] = -s * (qa - qb).colwise().sum();
   }
 }

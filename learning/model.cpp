@@ -1,5 +1,7 @@
 #include "learning/model.h"
 
+#include <limits>
+
 #include "devices/device.h"
 #include "learning/backprop.h"
 #include "learning/experiment.h"
@@ -47,9 +49,12 @@ class CircuitModel final : public Model {
     rule_direction(rule_, net_, *solver_, voltages_, targets, free_, direction_);
     outputs = free_.outputs();
     if (reference_ && batch_++ % lp_.alignment_every == 0) measure_alignment(targets);
+    constexpr double kUnbounded = std::numeric_limits<double>::infinity();
     for (int l = 0; l < net_.num_weight_layers(); ++l) {
-      devices_.program(net_.weights[l], optimizer_.step(l, false, direction_.weights[l]));
-      if (net_.has_biases) net_.biases[l] += optimizer_.step(l, true, direction_.biases[l]);
+      // Ideal devices: the exact update clipped to [g_min, g_max], fused with the optimiser step.
+      optimizer_.apply(l, false, direction_.weights[l], net_.weights[l], lp_.g_min, lp_.g_max);
+      if (net_.has_biases)
+        optimizer_.apply(l, true, direction_.biases[l], net_.biases[l], -kUnbounded, kUnbounded);
     }
   }
 

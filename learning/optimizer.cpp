@@ -1,5 +1,7 @@
 #include "learning/optimizer.h"
 
+#include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace physlearn::learning {
@@ -24,6 +26,22 @@ const Eigen::MatrixXd& SgdMomentum::step(int layer, bool is_bias, const Eigen::M
   velocity = momentum_ * velocity + gradient;
   step_ = -lr(layer, is_bias) * velocity;
   return step_;
+}
+
+void SgdMomentum::apply(int layer, bool is_bias, const Eigen::Ref<const Eigen::MatrixXd>& gradient,
+                        Eigen::Ref<Eigen::MatrixXd> params, double lo, double hi) {
+  Eigen::MatrixXd& velocity = is_bias ? velocity_biases_.at(layer) : velocity_weights_.at(layer);
+  if (velocity.rows() != gradient.rows() || velocity.cols() != gradient.cols())
+    velocity = Eigen::MatrixXd::Zero(gradient.rows(), gradient.cols());
+  const double rate = lr(layer, is_bias), m = momentum_;
+  const Eigen::Index n = velocity.size();
+  double* v = velocity.data();
+  double* w = params.data();
+  const double* g = gradient.data();
+  for (Eigen::Index i = 0; i < n; ++i) {
+    v[i] = m * v[i] + g[i];
+    w[i] = std::min(hi, std::max(lo, w[i] - rate * v[i]));
+  }
 }
 
 void SgdMomentum::end_epoch() {

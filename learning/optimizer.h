@@ -15,6 +15,11 @@ class SgdMomentum {
   /// The step for parameter block `block` of layer `layer` (is_bias selects the rate):
   /// updates that block's velocity with `gradient` and returns -lr * velocity.
   const Eigen::MatrixXd& step(int layer, bool is_bias, const Eigen::MatrixXd& gradient);
+  /// The same step applied in place, in one pass over memory, to parameters kept in [lo, hi]:
+  ///   velocity <- momentum velocity + gradient;  params <- clip(params - lr velocity, lo, hi).
+  /// This is an ideal device's update, fused so that the hot loop reads each array once.
+  void apply(int layer, bool is_bias, const Eigen::Ref<const Eigen::MatrixXd>& gradient,
+             Eigen::Ref<Eigen::MatrixXd> params, double lo, double hi);
   /// Multiplies every learning rate by lr_decay.
   void end_epoch();
 
