@@ -49,6 +49,19 @@ void Schema::section(const std::string& key, const std::string& doc,
   add(f);
 }
 
+void Schema::optional_section(const std::string& key, const std::string& doc, bool& present,
+                              std::function<void(Schema&)> describe) {
+  section(key, doc + " (optional: absent means none)", describe);
+  Field& f = *fields_.back();
+  bool* flag = &present;
+  auto read = f.read;
+  f.read = [flag, read](const json& value, const std::string& path) {
+    read(value, path);
+    *flag = true;
+  };
+  f.present = [flag]() { return *flag; };
+}
+
 void Schema::variant(const std::string& key, const std::string& doc, std::string& type,
                      std::vector<std::pair<std::string, std::function<void(Schema&)>>> alternatives) {
   auto f = std::make_shared<Field>();
@@ -119,7 +132,8 @@ void Schema::read(const json& object, const std::string& path) const {
 
 json Schema::write() const {
   json out = json::object();
-  for (const auto& f : fields_) out[f->key] = f->write();
+  for (const auto& f : fields_)
+    if (!f->present || f->present()) out[f->key] = f->write();
   return out;
 }
 

@@ -41,7 +41,7 @@ struct Field {
   std::function<json()> write;
   std::function<json()> default_value;  // the value when the field was declared
   std::function<void(std::ostream&, const std::string& prefix)> document;  // sections only
-  std::vector<std::string> hidden_keys;  // variant: keys that belong to the chosen alternative
+  std::function<bool()> present;  // optional sections: written only when present
 };
 
 template <class T>
@@ -60,6 +60,10 @@ class Schema {
   /// A nested object described by `describe(Schema&)` (a lambda binding the sub-struct).
   void section(const std::string& key, const std::string& doc,
                std::function<void(Schema&)> describe);
+
+  /// A nested object that may be absent: reading it sets `present`; it is written only when present.
+  void optional_section(const std::string& key, const std::string& doc, bool& present,
+                        std::function<void(Schema&)> describe);
 
   /// A nested object with a "type" key choosing among alternatives; each alternative describes its
   /// own keys. `type` is bound to a string member; the default alternative is its current value.

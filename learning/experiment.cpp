@@ -66,6 +66,10 @@ void describe(Schema& s, ExperimentConfig& c) {
             [&c](Schema& sub) { describe(sub, c.learning); });
   s.section("data", "dataset", [&c](Schema& sub) { data::describe(sub, c.data); });
   s.section("output", "results and progress", [&c](Schema& sub) { describe(sub, c.output); });
+  s.optional_section("chip", "the device population behind the trainable conductances", c.has_chip,
+                     [&c](Schema& sub) { devices::describe(sub, c.chip); });
+  s.section("controller", "learning controller: desired changes to programming pulses (with a chip)",
+            [&c](Schema& sub) { describe(sub, c.controller); });
 }
 
 namespace {
@@ -151,6 +155,7 @@ json RunResult::to_json(const ExperimentConfig& config) const {
                    {"test_loss", e.test_loss},
                    {"test_error", e.test_error},
                    {"wall_seconds", e.wall_seconds}};
+    if (!e.devices.is_null()) record["devices"] = e.devices;
     if (!e.alignment.empty()) {
       record["alignment"] = json::array();
       for (std::size_t l = 0; l < e.alignment.size(); ++l)
@@ -297,6 +302,7 @@ RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, b
     model->end_epoch();
     EpochRecord record;
     record.alignment = model->take_alignment();
+    record.devices = model->take_device_figures();
     record.epoch = epoch;
     record.train_loss = loss_sum / static_cast<double>(order.size());
     record.train_error = static_cast<double>(errors) / static_cast<double>(order.size());
@@ -331,6 +337,7 @@ RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, b
   result.wall_seconds = seconds_since(start);
   write_history(out_dir + "/history.csv", result.epochs);
   write_file_atomic(out_dir + "/results.json", result.to_json(config).dump(2) + "\n");
+  model->save(out_dir);
   return result;
 }
 

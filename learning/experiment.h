@@ -9,6 +9,8 @@
 #include "circuits/drn.h"
 #include "core/schema.h"
 #include "data/dataset.h"
+#include "devices/chip.h"
+#include "learning/controller.h"
 #include "learning/model.h"
 #include "solvers/equilibrium.h"
 
@@ -57,6 +59,9 @@ struct ExperimentConfig {
   LearningParams learning;
   data::DataParams data;
   OutputParams output;
+  bool has_chip = false;      ///< a "chip" section was given: devices stand behind the conductances
+  devices::ChipParams chip;
+  ControllerParams controller;
 };
 
 void describe(Schema& schema, ExperimentConfig& config);
@@ -76,6 +81,7 @@ struct EpochRecord {
   double test_error = 0.0;
   double wall_seconds = 0.0; ///< seconds of this epoch (training and evaluation)
   std::vector<LayerAlignment> alignment;  ///< per layer, when learning.alignment_every > 0
+  json devices;  ///< programming figures of the epoch when a chip is used (else null)
 };
 
 struct RunResult {

@@ -4,6 +4,7 @@
 
 #include "devices/device.h"
 #include "learning/backprop.h"
+#include "learning/controller.h"
 #include "learning/experiment.h"
 #include "learning/optimizer.h"
 #include "learning/rules.h"
@@ -28,6 +29,13 @@ class CircuitModel final : public Model {
         optimizer_(lp_.momentum, lp_.lr_weights, lp_.lr_biases, lp_.lr_decay),
         direction_(ParameterGradient::zeros_like(net_)) {
     for (auto& w : net_.weights) w = w.cwiseMax(lp_.g_min).cwiseMin(lp_.g_max);
+    if (config.has_chip) {
+      // The devices hold the conductances: the network sees what they were programmed to.
+      chip_ = std::make_unique<devices::Chip>(config.chip, net_.weights);
+      controller_ = std::make_unique<LearningController>(config.controller, *chip_,
+                                                         static_cast<std::uint64_t>(config.chip.seed));
+      for (int l = 0; l < net_.num_weight_layers(); ++l) controller_->read(l, net_.weights[l]);
+    }
     solver_ = solvers::make_solver(config.solver, net_);
     if (lp_.alignment_every > 0) {
       if (!net_.ideal_diodes && config.network.diode != "none")
@@ -45,20 +53,24 @@ class CircuitModel final : public Model {
 
   void train_batch(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
                    Eigen::MatrixXd& outputs) override {
+    read_chip();
     voltages_ = net_.input_voltages(inputs);
     rule_direction(rule_, net_, *solver_, voltages_, targets, free_, direction_);
     outputs = free_.outputs();
     if (reference_ && batch_++ % lp_.alignment_every == 0) measure_alignment(targets);
     constexpr double kUnbounded = std::numeric_limits<double>::infinity();
     for (int l = 0; l < net_.num_weight_layers(); ++l) {
-      // Ideal devices: the exact update clipped to [g_min, g_max], fused with the optimiser step.
-      optimizer_.apply(l, false, direction_.weights[l], net_.weights[l], lp_.g_min, lp_.g_max);
-      if (net_.has_biases)
+      if (controller_)
+        controller_->program(l, net_.weights[l], optimizer_.step(l, false, direction_.weights[l]));
+      else  // Ideal devices: the exact update clipped to [g_min, g_max], fused with the step.
+        optimizer_.apply(l, false, direction_.weights[l], net_.weights[l], lp_.g_min, lp_.g_max);
+      if (net_.has_biases)  // bias currents are sources, set exactly
         optimizer_.apply(l, true, direction_.biases[l], net_.biases[l], -kUnbounded, kUnbounded);
     }
   }
 
   void predict(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& outputs) override {
+    read_chip();
     voltages_ = net_.input_voltages(inputs);
     auto state = solvers::LayeredState::zeros(net_, inputs.rows());
     solver_->set_inputs(net_, voltages_);
@@ -66,7 +78,23 @@ class CircuitModel final : public Model {
     outputs = state.outputs();
   }
 
-  void end_epoch() override { optimizer_.end_epoch(); }
+  void end_epoch() override {
+    optimizer_.end_epoch();
+    if (controller_) controller_->end_epoch(net_.weights);
+  }
+
+  json take_device_figures() override {
+    if (!controller_) return nullptr;
+    const devices::ProgramStats s = controller_->take_stats();
+    return {{"pulses", s.pulses},
+            {"devices_pulsed", s.devices_pulsed},
+            {"capped", s.capped},
+            {"programming_energy", s.energy}};
+  }
+
+  void save(const std::string& out_dir) override {
+    if (chip_) chip_->save(out_dir + "/chip.json");
+  }
 
   std::vector<LayerAlignment> take_alignment() override {
     std::vector<LayerAlignment> out;
@@ -86,6 +114,12 @@ class CircuitModel final : public Model {
   }
 
  private:
+  /// With read noise, every batch's phases see a fresh read of the devices.
+  void read_chip() {
+    if (controller_ && controller_->noisy_reads())
+      for (int l = 0; l < net_.num_weight_layers(); ++l) controller_->read(l, net_.weights[l]);
+  }
+
   /// The exact gradient at the converged free state, against the rule's direction, per layer.
   void measure_alignment(const Eigen::MatrixXd& targets) {
     auto converged = solvers::LayeredState::zeros(net_, voltages_.rows());
@@ -105,6 +139,8 @@ class CircuitModel final : public Model {
   Rule rule_;
   devices::IdealDeviceArray devices_;
   SgdMomentum optimizer_;
+  std::unique_ptr<devices::Chip> chip_;
+  std::unique_ptr<LearningController> controller_;
   std::unique_ptr<solvers::EquilibriumSolver> solver_;
   std::unique_ptr<solvers::CoordinateDescentSolver> reference_;
   ParameterGradient direction_;

@@ -32,6 +32,10 @@ class Model {
   virtual void end_epoch() = 0;
   /// Mean alignment per layer over the batches measured since the last call (empty when off).
   virtual std::vector<LayerAlignment> take_alignment() { return {}; }
+  /// Programming figures since the last call (pulses, energy) when devices are modelled; else null.
+  virtual json take_device_figures() { return nullptr; }
+  /// Writes what belongs to the trained model into the results folder (the chip, if any).
+  virtual void save(const std::string& /*out_dir*/) {}
   /// Trainable conductances per layer (for histograms and checks); empty for the baseline.
   virtual std::vector<const Eigen::MatrixXd*> conductances() const { return {}; }
 };
