@@ -218,3 +218,27 @@ TEST_CASE("compare trains each rule on the same data and writes compare.json and
   CHECK(bad.status != 0);
   CHECK(bad.err.find("--rules: \"ep\"") != std::string::npos);
 }
+
+TEST_CASE("in-situ training on a seeded chip: pulses counted, chip saved, same seed same chip") {
+  auto dir = scratch("chip");
+  const std::string chip =
+      " --set 'chip={\"seed\":3,\"device\":{\"model\":\"constant-step\",\"dg\":1e-6,\"g_max\":1e-4},"
+      "\"variability\":{\"d2d_sigma\":0.2,\"c2c_sigma\":0.2},\"g_unit\":1e-4}'"
+      " --set controller.rounding=stochastic --set learning.epochs=60";
+  REQUIRE(physlearn("run experiments/xor.json --quiet --out '" + (dir / "a").string() + "'" + chip, dir).status == 0);
+  REQUIRE(physlearn("run experiments/xor.json --quiet --out '" + (dir / "b").string() + "'" + chip, dir).status == 0);
+  const json a = without_timings(json::parse(slurp((dir / "a/results.json").string())));
+  const json b = without_timings(json::parse(slurp((dir / "b/results.json").string())));
+  CHECK(a.dump() == b.dump());
+  CHECK(a["epochs"][0]["devices"]["pulses"].get<long>() > 0);
+  CHECK(fs::file_size(dir / "a/chip.json") > 1000);
+  CHECK(slurp((dir / "a/chip.json").string()) == slurp((dir / "b/chip.json").string()));
+  const json resolved = json::parse(slurp((dir / "a/config.resolved.json").string()));
+  CHECK(resolved["chip"]["device"]["model"] == "constant-step");
+  auto bad = physlearn("run experiments/xor.json --set 'chip={\"device\":{\"model\":\"memristor9\"}}'", dir);
+  CHECK(bad.status != 0);
+  CHECK(bad.err.find("chip.device.model") != std::string::npos);
+  // Without a chip section no chip is written.
+  REQUIRE(physlearn("run experiments/xor.json --quiet --set learning.epochs=2 --out '" + (dir / "c").string() + "'", dir).status == 0);
+  CHECK_FALSE(fs::exists(dir / "c/chip.json"));
+}
