@@ -36,6 +36,8 @@ const std::vector<TypeSpec>& type_specs() {
       {"current_source", "I", 2, "[from, to]", {"amps", "trainable"}},
       {"diode", "D", 2, "[anode, cathode]", {"model", "Is", "n", "temperature", "gmin"}},
       {"vcvs", "E", 4, "[out+, out-, ctrl+, ctrl-]", {"gain"}},
+      {"vccs", "G", 4, "[out+, out-, ctrl+, ctrl-]", {"gain"}},
+      {"capacitor", "C", 2, "[a, b]", {"farads"}},
   };
   return specs;
 }
@@ -281,6 +283,23 @@ Circuit circuit_from_json(const json& j, const std::string& path) {
                           "must be one of: ideal, shockley");
       }
       circuit.diodes.push_back(d);
+    } else if (type == "vccs") {
+      Vccs g;
+      g.name = name;
+      g.out_plus = nodes[0];
+      g.out_minus = nodes[1];
+      g.ctrl_plus = nodes[2];
+      g.ctrl_minus = nodes[3];
+      g.gain = in.number("gain", what);
+      circuit.vccs.push_back(g);
+    } else if (type == "capacitor") {
+      Capacitor c;
+      c.name = name;
+      c.a = nodes[0];
+      c.b = nodes[1];
+      c.farads = in.number("farads", what);
+      in.require("farads", c.farads, non_negative, "must be >= 0 (farads)");
+      circuit.capacitors.push_back(c);
     } else {  // vcvs
       Vcvs e;
       e.name = name;
@@ -341,6 +360,17 @@ json circuit_to_json(const Circuit& circuit) {
                         {"nodes", json::array({name_of(e.out_plus), name_of(e.out_minus),
                                                name_of(e.ctrl_plus), name_of(e.ctrl_minus)})},
                         {"gain", e.gain}});
+  for (const auto& g : circuit.vccs)
+    elements.push_back({{"type", "vccs"},
+                        {"name", g.name},
+                        {"nodes", json::array({name_of(g.out_plus), name_of(g.out_minus),
+                                               name_of(g.ctrl_plus), name_of(g.ctrl_minus)})},
+                        {"gain", g.gain}});
+  for (const auto& c : circuit.capacitors)
+    elements.push_back({{"type", "capacitor"},
+                        {"name", c.name},
+                        {"nodes", json::array({name_of(c.a), name_of(c.b)})},
+                        {"farads", c.farads}});
   out["elements"] = elements;
   return out;
 }

@@ -10,11 +10,19 @@
 ///       "trainable": false},
 ///      {"type": "diode", "name": "D1", "nodes": ["anode", "cathode"], "model": "shockley",
 ///       "Is": 1e-14, "n": 1, "temperature": 300.15, "gmin": 1e-12},  // model "ideal": no Is..gmin
-///      {"type": "vcvs", "name": "E1", "nodes": ["out+", "out-", "ctrl+", "ctrl-"], "gain": 10}]}
+///      {"type": "vcvs", "name": "E1", "nodes": ["out+", "out-", "ctrl+", "ctrl-"], "gain": 10},
+///      {"type": "vccs", "name": "G2", "nodes": ["out+", "out-", "ctrl+", "ctrl-"], "gain": 1e-3},
+///      {"type": "capacitor", "name": "C1", "nodes": ["a", "b"], "farads": 1e-9}]}
 ///
-/// Units are SI: siemens, ohms, volts, amperes, kelvin. Ground is "0" or "gnd" (any case).
+/// A vcvs holds v(out+) - v(out-) = gain (v(ctrl+) - v(ctrl-)) (SPICE's E card). A vccs drives
+/// the current gain (v(ctrl+) - v(ctrl-)) (gain in siemens, any sign) from out+ through the source
+/// to out- (SPICE's G card: it leaves node out+ and enters node out-). A capacitor (farads >= 0)
+/// is open at DC.
+///
+/// Units are SI: siemens, ohms, volts, amperes, kelvin, farads. Ground is "0" or "gnd" (any case).
 /// Names are unique across all elements; a missing name becomes the type's SPICE letter and the
-/// first free number (G1, R1 stored as a conductance, V1, I1, D1, E1). Defaults: trainable false,
+/// first free number (G1, R1 stored as a conductance, V1, I1, D1, E1, G for a vccs, C1).
+/// Defaults: trainable false,
 /// diode model "ideal", Is 1e-14 A, n 1, temperature 300.15 K, gmin 1e-12 S.
 /// Every mistake (unknown key or type, wrong JSON type, wrong number of nodes, negative g or r,
 /// duplicate name, ...) throws physlearn::ConfigError naming the JSON path, e.g.
@@ -30,7 +38,8 @@ namespace physlearn::circuits {
 Circuit circuit_from_json(const nlohmann::json& j, const std::string& path);
 
 /// Writes every node (in index order) and element (conductances, voltage sources, current
-/// sources, diodes, VCVS, each in list order); circuit_from_json reads it back to an equal circuit.
+/// sources, diodes, VCVS, VCCS, capacitors, each in list order); circuit_from_json reads it back
+/// to an equal circuit.
 nlohmann::json circuit_to_json(const Circuit& circuit);
 
 }  // namespace physlearn::circuits

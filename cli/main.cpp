@@ -1,18 +1,31 @@
 /// physlearn: the command-line program.
 ///   physlearn run EXPERIMENT.json [--out DIR] [--set key=value ...]
 ///   physlearn gradcheck EXPERIMENT.json [--beta B] [--variant V] [--batch N] [--set key=value ...]
-///   physlearn solve CIRCUIT.json
+///   physlearn solve CIRCUIT.json|NETLIST.cir [--backend native|ngspice]
+///   physlearn simulate EXPERIMENT.json [--sample K] --out DIR [--nodes a,b,...]
+///   physlearn export-spice EXPERIMENT.json [--sample K] [--phase free|nudged] [-o FILE]
 ///   physlearn schema [SECTION]
+///   physlearn bench CASE EXPERIMENT.json [--repeats N] [--set key=value ...]
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 
 #include "circuits/circuit_json.h"
+#include "cli/simulate.h"
+#include "circuits/drn.h"
+#include "circuits/spice.h"
+#include "circuits/spice_export.h"
+#include "cli/bench.h"
 #include "core/error.h"
 #include "learning/compare.h"
 #include "learning/experiment.h"
 #include "learning/gradcheck.h"
 #include "solvers/newton.h"
+#include "solvers/ngspice.h"
 
 namespace {
 
@@ -49,22 +62,138 @@ int gradcheck_command(const std::string& file, const std::vector<std::string>& s
   return 0;
 }
 
-int solve_command(const std::string& file) {
-  json j = load_json_file(file);
-  circuits::Circuit circuit = circuits::circuit_from_json(j.contains("circuit") ? j["circuit"] : j,
-                                                          j.contains("circuit") ? "circuit" : "");
+/// A number with 17 significant digits ("%.17g": reads back to the same double); null if not
+/// finite.
+std::string number_17(double value) {
+  if (!std::isfinite(value)) return "null";
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  return buffer;
+}
+
+/// Prints {"nodes": {"<node>": volts, ...}, "branches": {"<V or E source>": amps, ...}}, ground
+/// omitted, numbers with 17 significant digits, branch currents with SPICE's sign (positive into
+/// the plus terminal).
+void print_operating_point(std::ostream& out, const circuits::Circuit& circuit,
+                           const solvers::OperatingPoint& op) {
+  auto entry = [&](bool first, const std::string& name, double value) {
+    out << (first ? "\n" : ",\n") << "    " << json(name).dump() << ": " << number_17(value);
+  };
+  out << "{\n  \"nodes\": {";
+  for (int n = 0; n < circuit.num_nodes(); ++n) entry(n == 0, circuit.node_name(n), op.voltages(n));
+  out << (circuit.num_nodes() > 0 ? "\n  },\n" : "},\n") << "  \"branches\": {";
+  bool first = true;
+  for (std::size_t k = 0; k < circuit.voltage_sources.size(); ++k, first = false)
+    entry(first, circuit.voltage_sources[k].name, op.source_currents[k]);
+  for (std::size_t k = 0; k < circuit.vcvs.size(); ++k, first = false)
+    entry(first, circuit.vcvs[k].name, op.vcvs_currents[k]);
+  out << (first ? "}\n}\n" : "\n  }\n}\n");
+}
+
+/// A ".json" file (any case) is a JSON circuit; anything else is read as a SPICE netlist.
+bool is_json_file(const std::string& file) {
+  std::string tail = file.size() >= 5 ? file.substr(file.size() - 5) : std::string();
+  std::transform(tail.begin(), tail.end(), tail.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return tail == ".json";
+}
+
+int solve_command(const std::string& file, const std::string& backend) {
+  circuits::Circuit circuit;
+  solvers::NewtonOptions newton;
+  if (is_json_file(file)) {
+    json j = load_json_file(file);
+    circuit = circuits::circuit_from_json(j.contains("circuit") ? j["circuit"] : j,
+                                          j.contains("circuit") ? "circuit" : "");
+  } else {
+    circuits::SpiceOptions spice;
+    circuit = circuits::read_spice_file(file, &spice);
+    for (const auto& warning : spice.warnings)
+      std::cerr << "physlearn: warning: " << warning << "\n";
+    // SPICE's tolerances bound the error from above and Newton's defaults are far tighter
+    // (reltol 1e-12): a netlist can only tighten them, and raise the iteration limit.
+    if (spice.reltol > 0.0) newton.reltol = std::min(newton.reltol, spice.reltol);
+    if (spice.abstol > 0.0) newton.abstol = std::min(newton.abstol, spice.abstol);
+    if (spice.vntol > 0.0) newton.vntol = std::min(newton.vntol, spice.vntol);
+    newton.max_iterations = std::max(newton.max_iterations, spice.itl1);
+  }
   circuit.validate();
-  solvers::NewtonSolver solver(circuit);
-  solvers::OperatingPoint op = solver.solve(circuit);
-  json out;
-  out["nodes"] = json::object();
-  for (int n = 0; n < circuit.num_nodes(); ++n) out["nodes"][circuit.node_name(n)] = op.voltages(n);
-  out["branches"] = json::object();
-  for (std::size_t k = 0; k < circuit.voltage_sources.size(); ++k)
-    out["branches"][circuit.voltage_sources[k].name] = op.source_currents[k];
-  for (std::size_t k = 0; k < circuit.vcvs.size(); ++k)
-    out["branches"][circuit.vcvs[k].name] = op.vcvs_currents[k];
-  std::cout << std::setprecision(17) << out.dump(2) << "\n";
+  solvers::OperatingPoint op;
+  if (backend == "ngspice") {
+    op = solvers::ngspice_operating_point(circuit);
+  } else {
+    solvers::NewtonSolver solver(circuit, newton);
+    op = solver.solve(circuit);
+  }
+  print_operating_point(std::cout, circuit, op);
+  return 0;
+}
+
+/// The DRN of an experiment at its initial conductances (as training starts: build_drn with the
+/// experiment's seed, clamped to [g_min, g_max]) with training sample `sample`'s inputs, as a
+/// SPICE netlist. phase "nudged" adds Equilibrium Propagation's nudge beta (y - o) at every
+/// output o, y the one-hot label: a conductance beta from the output to a voltage source at y
+/// (the Thevenin form of the injected current, exactly equivalent).
+int export_spice_command(const std::string& file, int sample, const std::string& phase,
+                         const std::string& output) {
+  learning::ExperimentConfig config = learning::load_experiment(file, {});
+  if (config.network_type != "drn")
+    throw ConfigError("network.type", json(config.network_type).dump(),
+                      "export-spice needs a \"drn\" network");
+  circuits::LayeredNetwork net =
+      circuits::build_drn(config.network, static_cast<std::uint64_t>(config.seed));
+  for (auto& w : net.weights) w = w.cwiseMax(config.learning.g_min).cwiseMin(config.learning.g_max);
+  const data::Split split = data::load(config.data, static_cast<unsigned>(config.seed));
+  const data::Dataset& train = split.train;
+  if (sample < 0 || sample >= train.num_samples())
+    throw Error(cat("export-spice: --sample ", sample, ": must be in [0, ", train.num_samples() - 1,
+                    "] (the training set of ", file, " has ", train.num_samples(), " samples)"));
+  const Eigen::MatrixXd inputs = train.inputs.row(sample).cast<double>();
+  const Eigen::MatrixXd voltages = net.input_voltages(inputs);
+  circuits::LoweredNetwork lowered = circuits::lower_to_circuit(net);
+  lowered.update(net, voltages.row(0));
+  circuits::Circuit& circuit = lowered.circuit;
+  const int label = train.labels[static_cast<std::size_t>(sample)];
+  const std::vector<int>& outputs = lowered.layer_nodes.back();
+
+  std::vector<std::string> notes = {
+      cat("* experiment ", config.name, " (", file, "), seed ", config.seed,
+          ", initial conductances"),
+      cat("* training sample ", sample, ", label ", label, "; ", phase, " phase")};
+  if (phase == "nudged") {
+    const double beta = config.learning.beta;
+    if (label < 0 || label >= static_cast<int>(outputs.size()))
+      throw Error(cat("export-spice: label ", label, " of sample ", sample, " has no output (the ",
+                      "network has ", outputs.size(), " outputs)"));
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      std::string name = cat("target", i);
+      while (circuit.has_node(name)) name += "_";
+      const int target = circuit.add_node(name);
+      circuit.voltage_sources.push_back(circuits::VoltageSource{
+          cat("Vtarget", i), target, circuits::kGround, static_cast<int>(i) == label ? 1.0 : 0.0});
+      circuit.conductances.push_back(
+          circuits::Conductance{cat("Gnudge", i), outputs[i], target, beta, false});
+    }
+    notes.push_back(cat("* nudge: beta = ", beta, " S from each output to a source at its ",
+                        "one-hot target (current beta (y - o) into the output)"));
+  }
+  circuits::SpiceExportOptions options = solvers::NgspiceOptions::tight_netlist_options();
+  options.title = cat("physlearn export-spice: ", config.name, ", training sample ", sample,
+                      ", ", phase, " phase");
+  circuits::SpiceNetlist netlist = circuits::export_spice(circuit, options);
+  std::string output_names;
+  for (int node : outputs) output_names += " " + netlist.node_names[static_cast<std::size_t>(node)];
+  notes.push_back("* outputs:" + output_names);
+  netlist.header.insert(netlist.header.begin() + 1, notes.begin(), notes.end());
+  const std::string text = netlist.text();
+  if (output.empty() || output == "-") {
+    std::cout << text;
+  } else {
+    std::ofstream out(output, std::ios::binary);
+    out << text;
+    out.close();
+    if (!out) throw Error(cat("export-spice: cannot write \"", output, "\""));
+  }
   return 0;
 }
 
@@ -120,19 +249,46 @@ int main(int argc, char** argv) {
   cmp->add_option("--set", sets, "override a config key")->allow_extra_args(false);
   cmp->add_flag("--quiet", quiet, "no progress on stderr");
 
-  auto* solve = app.add_subcommand("solve", "steady state of a circuit given in JSON; prints JSON");
-  solve->add_option("circuit", file, "circuit JSON file")->required();
+  std::string backend = "native";
+  auto* solve = app.add_subcommand(
+      "solve", "DC steady state of a circuit (JSON, or else a SPICE netlist); prints JSON");
+  solve->add_option("circuit", file, "circuit: a .json file, or a SPICE netlist (.cir, .sp, ...)")
+      ->required();
+  solve->add_option("--backend", backend, "native (Newton) or ngspice (in process)")
+      ->check(CLI::IsMember({"native", "ngspice"}))
+      ->capture_default_str();
+
+  int export_sample = 0;
+  std::string export_phase = "free";
+  auto* export_spice = app.add_subcommand(
+      "export-spice", "an experiment's DRN with one training sample as a SPICE netlist");
+  export_spice->add_option("experiment", file, "experiment JSON file")->required();
+  export_spice->add_option("--sample", export_sample, "index of the training sample")
+      ->capture_default_str();
+  export_spice->add_option("--phase", export_phase, "free, or nudged (EP's nudge at the outputs)")
+      ->check(CLI::IsMember({"free", "nudged"}))
+      ->capture_default_str();
+  export_spice->add_option("-o,--output", out, "netlist file (default: stdout)");
 
   auto* schema = app.add_subcommand("schema", "every config key: type, default, unit, rule, doc");
   schema->add_option("section", section, "only this section (network, solver, learning, data, output)");
+
+  physlearn::cli::BenchOptions bench_options;
+  auto* bench = physlearn::cli::add_bench_command(app, bench_options);
+
+  physlearn::cli::SimulateArgs simulate_args;
+  auto* simulate = physlearn::cli::add_simulate_subcommand(app, simulate_args);
 
   CLI11_PARSE(app, argc, argv);
   try {
     if (*run) return run_command(file, out, sets, quiet);
     if (*grad) return gradcheck_command(file, sets, check);
     if (*cmp) return compare_command(file, rules, out, sets, quiet);
-    if (*solve) return solve_command(file);
+    if (*solve) return solve_command(file, backend);
+    if (*export_spice) return export_spice_command(file, export_sample, export_phase, out);
     if (*schema) return schema_command(section);
+    if (*simulate) return physlearn::cli::simulate_command(simulate_args);
+    if (*bench) return physlearn::cli::bench_command(bench_options);
   } catch (const physlearn::Error& e) {
     std::cerr << "physlearn: error: " << e.what() << "\n";
     return 1;

@@ -33,7 +33,8 @@ MnaLayout::MnaLayout(const Circuit& circuit) {
              circuit.voltage_sources.size(),
              circuit.current_sources.size(),
              circuit.diodes.size(),
-             circuit.vcvs.size()};
+             circuit.vcvs.size(),
+             circuit.vccs.size()};
   for (const auto& e : circuit.conductances) terminals_.insert(terminals_.end(), {e.a, e.b});
   for (const auto& e : circuit.voltage_sources)
     terminals_.insert(terminals_.end(), {e.plus, e.minus});
@@ -41,6 +42,8 @@ MnaLayout::MnaLayout(const Circuit& circuit) {
   for (const auto& e : circuit.diodes)
     terminals_.insert(terminals_.end(), {e.anode, e.cathode, e.model == DiodeModel::Ideal ? 0 : 1});
   for (const auto& e : circuit.vcvs)
+    terminals_.insert(terminals_.end(), {e.out_plus, e.out_minus, e.ctrl_plus, e.ctrl_minus});
+  for (const auto& e : circuit.vccs)
     terminals_.insert(terminals_.end(), {e.out_plus, e.out_minus, e.ctrl_plus, e.ctrl_minus});
 }
 
@@ -73,12 +76,14 @@ bool MnaLayout::same_structure(const Circuit& circuit, std::string& why) const {
                                            circuit.voltage_sources.size(),
                                            circuit.current_sources.size(),
                                            circuit.diodes.size(),
-                                           circuit.vcvs.size()};
+                                           circuit.vcvs.size(),
+                                           circuit.vccs.size()};
   if (counts != counts_) {
     why = cat("the number of nodes or elements changed (nodes ", counts_[0], " -> ", counts[0],
               ", conductances ", counts_[1], " -> ", counts[1], ", voltage sources ", counts_[2],
               " -> ", counts[2], ", current sources ", counts_[3], " -> ", counts[3], ", diodes ",
-              counts_[4], " -> ", counts[4], ", VCVS ", counts_[5], " -> ", counts[5], ")");
+              counts_[4], " -> ", counts[4], ", VCVS ", counts_[5], " -> ", counts[5], ", VCCS ",
+              counts_[6], " -> ", counts[6], ")");
     return false;
   }
   std::size_t i = 0;
@@ -92,6 +97,7 @@ bool MnaLayout::same_structure(const Circuit& circuit, std::string& why) const {
   for (const auto& e : circuit.diodes)
     expect({e.anode, e.cathode, e.model == DiodeModel::Ideal ? 0 : 1});
   for (const auto& e : circuit.vcvs) expect({e.out_plus, e.out_minus, e.ctrl_plus, e.ctrl_minus});
+  for (const auto& e : circuit.vccs) expect({e.out_plus, e.out_minus, e.ctrl_plus, e.ctrl_minus});
   if (!same) why = "an element's terminals or a diode's model changed";
   return same;
 }
@@ -132,6 +138,9 @@ MnaPattern::MnaPattern(const Circuit& circuit, const MnaLayout& layout) : size_(
     add(br, e.ctrl_plus);
     add(br, e.ctrl_minus);
   }
+  for (const auto& e : circuit.vccs)
+    for (int out : {e.out_plus, e.out_minus})
+      for (int ctrl : {e.ctrl_plus, e.ctrl_minus}) add(out, ctrl);
   for (std::size_t k = 0; k < circuit.diodes.size(); ++k) {
     const auto& e = circuit.diodes[k];
     const int br = layout.diode_row(static_cast<int>(k));
@@ -308,6 +317,19 @@ void stamp(const circuits::Vcvs& element, int branch_row, const Eigen::VectorXd&
   out.add_jacobian(branch_row, element.ctrl_minus, element.gain);
 }
 
+void stamp(const circuits::Vccs& element, const Eigen::VectorXd& x, MnaAssembly& out) {
+  // SPICE G card: the current flows from out+ through the source to out-, i.e. it leaves node
+  // out+ and enters node out-.
+  const double current =
+      element.gain * (voltage(x, element.ctrl_plus) - voltage(x, element.ctrl_minus));
+  out.add_residual(element.out_plus, current);
+  out.add_residual(element.out_minus, -current);
+  out.add_jacobian(element.out_plus, element.ctrl_plus, element.gain);
+  out.add_jacobian(element.out_plus, element.ctrl_minus, -element.gain);
+  out.add_jacobian(element.out_minus, element.ctrl_plus, -element.gain);
+  out.add_jacobian(element.out_minus, element.ctrl_minus, element.gain);
+}
+
 void stamp(const circuits::Diode& element, const BranchSlots& slots, int branch_row, bool on,
            double junction_voltage, double ideal_diode_scale, const Eigen::VectorXd& x,
            MnaAssembly& out) {
@@ -350,6 +372,7 @@ void assemble(const Circuit& circuit, const MnaLayout& layout, const MnaState& s
   for (const auto& e : circuit.current_sources) stamp(e, out);
   for (std::size_t k = 0; k < circuit.vcvs.size(); ++k)
     stamp(circuit.vcvs[k], layout.vcvs_row(static_cast<int>(k)), x, out);
+  for (const auto& e : circuit.vccs) stamp(e, x, out);
   for (std::size_t k = 0; k < circuit.diodes.size(); ++k)
     stamp(circuit.diodes[k], pattern ? pattern->diode_slots(k) : none,
           layout.diode_row(static_cast<int>(k)), state.diode_on[k] != 0, state.junction_voltage[k],
@@ -386,6 +409,12 @@ DisjointSets dc_groups(const Circuit& circuit, const std::vector<int>& nudge_nod
     if (e.g > 0.0) groups.join(e.a, e.b);
   for (const auto& e : circuit.voltage_sources) groups.join(e.plus, e.minus);
   for (const auto& e : circuit.vcvs) groups.join(e.out_plus, e.out_minus);
+  for (const auto& e : circuit.vccs) {
+    // Controlled by its own output voltage: a conductance of +-gain between out+ and out-.
+    const bool self = (e.ctrl_plus == e.out_plus && e.ctrl_minus == e.out_minus) ||
+                      (e.ctrl_plus == e.out_minus && e.ctrl_minus == e.out_plus);
+    if (self && e.gain != 0.0) groups.join(e.out_plus, e.out_minus);
+  }
   for (const auto& d : circuit.diodes)
     if (d.model == DiodeModel::Shockley) groups.join(d.anode, d.cathode);
   for (int node : nudge_nodes) groups.join(node, kGround);

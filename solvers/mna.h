@@ -13,6 +13,12 @@
 ///   ideal diode row, ON:  c (v_anode - v_cathode) (amperes; c is a conductance scale);
 ///   ideal diode row, OFF: i_D (amperes).
 /// Node index -1 (ground) has neither a row nor a column.
+///
+/// A VCCS (SPICE's G card) has no unknown: its current gain (v_ctrl+ - v_ctrl-) leaves node out+
+/// and enters node out- (it flows from out+ through the source to out-), so it adds to the
+/// out+/out- node rows and puts +-gain in the control columns. Capacitors are open at DC: they are
+/// not stamped, add nothing to the pattern and join no nodes in the floating-node check (the
+/// transient solver, solvers/transient.h, adds their charges).
 #include <Eigen/Dense>
 #include <cmath>
 #include <string>
@@ -184,6 +190,8 @@ void stamp(const circuits::VoltageSource& element, int branch_row, const Eigen::
 void stamp(const circuits::CurrentSource& element, MnaAssembly& out);
 void stamp(const circuits::Vcvs& element, int branch_row, const Eigen::VectorXd& x,
            MnaAssembly& out);
+/// VCCS: the current gain (v_ctrl+ - v_ctrl-) (amperes) leaves out+ and enters out- (SPICE's G).
+void stamp(const circuits::Vccs& element, const Eigen::VectorXd& x, MnaAssembly& out);
 /// Shockley diode linearised at `junction_voltage`, or ideal diode with branch row `branch_row`
 /// in state `on` (see MnaState).
 void stamp(const circuits::Diode& element, const BranchSlots& slots, int branch_row, bool on,
@@ -219,8 +227,11 @@ class DisjointSets {
 };
 
 /// Groups of nodes joined by DC paths that hold whatever the diodes' states: conductances with
-/// g > 0, Shockley diodes, voltage sources, VCVS outputs, and nudges with beta != 0 (to ground;
-/// `nudge_nodes`). Ideal diodes are left out: join them as their state requires.
+/// g > 0, Shockley diodes, voltage sources, VCVS outputs, VCCS controlled by their own output
+/// voltage (out+ and out- are the control nodes, either way round, gain != 0: a conductance of
+/// +-gain), and nudges with beta != 0 (to ground; `nudge_nodes`). Other VCCS and current sources
+/// are no DC path, nor are capacitors (open at DC). Ideal diodes are left out: join them as their
+/// state requires.
 DisjointSets dc_groups(const circuits::Circuit& circuit, const std::vector<int>& nudge_nodes);
 
 /// The nodes (in index order) not in ground's group of `groups`.

@@ -296,7 +296,8 @@ void NewtonRun::check_floating() const {
   if (floating.empty()) return;
   std::string message = cat("node '", circuit_.node_name(floating[0]),
                             "' is floating: no DC path to ground through conductances > 0, "
-                            "diodes, voltage sources or VCVS outputs");
+                            "diodes, voltage sources or VCVS outputs (capacitors are open at DC; "
+                            "current sources and VCCS outputs fix no voltage)");
   if (floating.size() > 1)
     message +=
         cat(" (", floating.size(), " floating nodes: ", list_nodes(circuit_, floating, 10), ")");
@@ -604,6 +605,8 @@ double kcl_residual(const Circuit& circuit, const OperatingPoint& op,
   for (std::size_t k = 0; k < circuit.vcvs.size(); ++k)
     flow(circuit.vcvs[k].out_plus, circuit.vcvs[k].out_minus, op.vcvs_currents[k]);
   for (const auto& e : circuit.current_sources) flow(e.from, e.to, e.amps);
+  for (const auto& e : circuit.vccs)
+    flow(e.out_plus, e.out_minus, e.gain * (v(e.ctrl_plus) - v(e.ctrl_minus)));
   for (std::size_t k = 0; k < circuit.diodes.size(); ++k) {
     const auto& d = circuit.diodes[k];
     const double current = d.model == DiodeModel::Ideal

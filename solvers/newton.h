@@ -105,8 +105,9 @@ class NewtonSolver {
 
 /// Max over nodes of |sum of currents leaving the node| (A), computed directly from the element
 /// laws: conductances g (v_a - v_b), Shockley diodes I(V) from the voltages, ideal diodes, voltage
-/// sources and VCVS from the operating point's currents, current sources, and the nudges'
-/// injected beta (target - v). Independent of the MNA assembly; meant for tests.
+/// sources and VCVS from the operating point's currents, current sources, VCCS gain (v_c+ - v_c-)
+/// out of out+ into out-, and the nudges' injected beta (target - v). Capacitors carry no current
+/// at DC. Independent of the MNA assembly; meant for tests.
 double kcl_residual(const circuits::Circuit& circuit, const OperatingPoint& op,
                     const std::vector<Nudge>& nudges = {});
 

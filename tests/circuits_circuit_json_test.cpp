@@ -27,7 +27,9 @@ json full_circuit() {
       {"type": "diode", "name": "D1", "nodes": ["mid", "GND"]},
       {"type": "diode", "nodes": ["out", "0"], "model": "shockley", "Is": 2e-14, "n": 1.5,
        "temperature": 310, "gmin": 0},
-      {"type": "vcvs", "name": "E1", "nodes": ["amp", "0", "mid", "out"], "gain": -10}
+      {"type": "vcvs", "name": "E1", "nodes": ["amp", "0", "mid", "out"], "gain": -10},
+      {"type": "vccs", "name": "Gm", "nodes": ["out", "0", "in", "mid"], "gain": -2.5e-3},
+      {"type": "capacitor", "nodes": ["amp", "mid"], "farads": 4.7e-9}
     ]})");
 }
 
@@ -118,6 +120,18 @@ TEST_CASE("circuit JSON: a written circuit reads back the same") {
   CHECK(back.diodes[0].model == DiodeModel::Ideal);
   CHECK(back.vcvs[0].gain == c.vcvs[0].gain);
   CHECK(back.current_sources[0].amps == c.current_sources[0].amps);
+  REQUIRE(back.vccs.size() == 1);
+  CHECK(back.vccs[0].name == "Gm");
+  CHECK(back.vccs[0].gain == -2.5e-3);
+  CHECK(back.vccs[0].out_plus == c.node("out"));
+  CHECK(back.vccs[0].out_minus == kGround);
+  CHECK(back.vccs[0].ctrl_plus == c.node("in"));
+  CHECK(back.vccs[0].ctrl_minus == c.node("mid"));
+  REQUIRE(back.capacitors.size() == 1);
+  CHECK(back.capacitors[0].name == "C1");
+  CHECK(back.capacitors[0].farads == 4.7e-9);
+  CHECK(back.capacitors[0].a == c.node("amp"));
+  CHECK(back.capacitors[0].b == c.node("mid"));
   CHECK(written["elements"][0]["type"] == "conductance");
   CHECK_FALSE(written["elements"][5].contains("Is"));  // the ideal diode writes no Shockley keys
 
@@ -147,7 +161,7 @@ TEST_CASE("circuit JSON: each mistake names its path") {
     expect_error(json::parse(R"({"elements": [3]})"), "circuit.elements[0]", "object");
   }
   SUBCASE("types and keys") {
-    expect_error(with_element_key(3, "type", "capacitor"), "circuit.elements[3].type",
+    expect_error(with_element_key(3, "type", "inductor"), "circuit.elements[3].type",
                  "one of: conductance, resistor");
     expect_error(with_element_key(3, "type", 7), "circuit.elements[3].type", "string");
     json no_type = full_circuit();
@@ -172,6 +186,16 @@ TEST_CASE("circuit JSON: each mistake names its path") {
     expect_error(with_element_key(6, "gmin", -1e-12), "circuit.elements[6].gmin", ">= 0");
     expect_error(with_element_key(6, "model", "zener"), "circuit.elements[6].model", "ideal");
     expect_error(with_element_key(5, "Is", 1e-14), "circuit.elements[5].Is", "shockley");
+    expect_error(with_element_key(9, "farads", -1e-9), "circuit.elements[9].farads", ">= 0");
+    expect_error(with_element_key(9, "farads", "1n"), "circuit.elements[9].farads", "number");
+    expect_error(with_element_key(8, "gain", nullptr), "circuit.elements[8].gain", "number");
+    json no_gain = full_circuit();
+    no_gain["elements"][8].erase("gain");
+    expect_error(no_gain, "circuit.elements[8].gain", "required for a vccs");
+    json no_farads = full_circuit();
+    no_farads["elements"][9].erase("farads");
+    expect_error(no_farads, "circuit.elements[9].farads", "required for a capacitor");
+    expect_error(with_element_key(9, "g", 1.0), "circuit.elements[9].g", "unknown key");
   }
   SUBCASE("nodes") {
     expect_error(with_element_key(3, "nodes", json::array({"a"})), "circuit.elements[3].nodes",
@@ -190,6 +214,10 @@ TEST_CASE("circuit JSON: each mistake names its path") {
                  "circuit.elements[0].nodes", "different");
     expect_error(with_element_key(7, "nodes", json::array({"x", "x", "a", "b"})),
                  "circuit.elements[7].nodes", "different");
+    expect_error(with_element_key(8, "nodes", json::array({"a", "b", "c"})),
+                 "circuit.elements[8].nodes", "4 node names [out+, out-, ctrl+, ctrl-] for a vccs");
+    expect_error(with_element_key(9, "nodes", json::array({"a", "b", "c"})),
+                 "circuit.elements[9].nodes", "2 node names [a, b] for a capacitor");
   }
   SUBCASE("names") {
     expect_error(with_element_key(3, "name", "Vin"), "circuit.elements[3].name", "unique");

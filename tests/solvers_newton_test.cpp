@@ -18,6 +18,8 @@ using physlearn::circuits::Diode;
 using physlearn::circuits::DiodeModel;
 using physlearn::circuits::kBoltzmannOverCharge;
 using physlearn::circuits::kGround;
+using physlearn::circuits::Capacitor;
+using physlearn::circuits::Vccs;
 using physlearn::circuits::Vcvs;
 using physlearn::circuits::VoltageSource;
 using physlearn::solvers::kcl_residual;
@@ -178,6 +180,91 @@ TEST_CASE("newton: VCVS non-inverting amplifier") {
   const double delivered = vout / (r1 + r2) + vout / load;
   CHECK(std::abs(op.vcvs_currents[0] + delivered) < 1e-15);
   CHECK(std::abs(op.source_currents[0]) < 1e-15);  // ideal input: no current
+}
+
+TEST_CASE("newton: VCCS transconductance stage (SPICE G sign)") {
+  // G1 out 0 in 0 gm: the current gm v(in) flows from out through the source to ground, i.e. it
+  // is drawn out of node out: v(out) = -gm RL v(in).
+  const double gm = 2e-3, load = 5000.0, vin = 0.3;
+  Circuit c;
+  add_v(c, "in", "0", vin);
+  add_r(c, "in", "0", 1e4);
+  c.vccs.push_back(Vccs{"G1", node(c, "out"), kGround, node(c, "in"), kGround, gm});
+  add_r(c, "out", "0", load);
+  const OperatingPoint op = solve_checked(c);
+  CHECK(std::abs(v(c, op, "out") - (-gm * load * vin)) < 1e-12);
+  CHECK(std::abs(op.source_currents[0] + vin / 1e4) < 1e-15);  // the VCCS draws no input current
+
+  // Reversed outputs, differential control through the output node (a follower):
+  // G2 0 out in out gm pushes gm (v(in) - v(out)) into out, so v(out) = gm RL vin / (1 + gm RL).
+  Circuit f;
+  add_v(f, "in", "0", vin);
+  f.vccs.push_back(Vccs{"G2", kGround, node(f, "out"), node(f, "in"), node(f, "out"), gm});
+  add_r(f, "out", "0", load);
+  const OperatingPoint fop = solve_checked(f);
+  CHECK(std::abs(v(f, fop, "out") - gm * load * vin / (1.0 + gm * load)) < 1e-12);
+}
+
+TEST_CASE("newton: a VCCS controlled by its own output is a conductance") {
+  // G a 0 a 0 g: the current g v(a) leaves a, exactly a conductance g to ground; it holds node a
+  // for the floating-node check. Negative g is a negative conductance.
+  for (double g : {2e-3, -0.5e-3}) {
+    Circuit c;
+    add_v(c, "in", "0", 2.0);
+    add_r(c, "in", "a", 1000.0);
+    c.vccs.push_back(Vccs{"Gself", node(c, "a"), kGround, node(c, "a"), kGround, g});
+    const OperatingPoint op = solve_checked(c);
+    CHECK(std::abs(v(c, op, "a") - 2.0 * 1e-3 / (1e-3 + g)) < 1e-12);
+  }
+  // Control pair reversed: G a b b a g is a conductance of -g between a and b.
+  Circuit c;
+  add_v(c, "in", "0", 1.0);
+  add_r(c, "in", "a", 1000.0);
+  c.vccs.push_back(Vccs{"Gneg", node(c, "a"), kGround, kGround, node(c, "a"), -1e-3});
+  const OperatingPoint op = solve_checked(c);
+  CHECK(std::abs(v(c, op, "a") - 0.5) < 1e-12);
+}
+
+TEST_CASE("newton: capacitors are open at DC; a VCCS output or a capacitor holds no node") {
+  Circuit c;
+  add_v(c, "in", "0", 10.0);
+  add_r(c, "in", "mid", 1000.0);
+  add_r(c, "mid", "0", 3000.0);
+  c.capacitors.push_back(Capacitor{"C1", node(c, "mid"), kGround, 1e-6});
+  c.capacitors.push_back(Capacitor{"C2", node(c, "in"), node(c, "mid"), 0.0});
+  const OperatingPoint op = solve_checked(c);
+  CHECK(std::abs(v(c, op, "mid") - 7.5) < 1e-12);
+  CHECK(std::abs(op.source_currents[0] + 2.5e-3) < 1e-15);
+
+  Circuit cap = c;
+  cap.capacitors.push_back(Capacitor{"C3", node(cap, "mid"), node(cap, "x"), 1e-9});
+  const std::string message = solver_error(cap);
+  CHECK_MESSAGE(contains(message, "node 'x' is floating"), message);
+  CHECK_MESSAGE(contains(message, "capacitors are open at DC"), message);
+
+  Circuit g;
+  add_v(g, "in", "0", 1.0);
+  g.vccs.push_back(Vccs{"G1", node(g, "y"), kGround, node(g, "in"), kGround, 1e-3});
+  CHECK(contains(solver_error(g), "node 'y' is floating"));
+}
+
+TEST_CASE("newton: a VCCS changes the structure; its gain may change between solves") {
+  Circuit c;
+  add_v(c, "in", "0", 1.0);
+  c.vccs.push_back(Vccs{"G1", node(c, "out"), kGround, node(c, "in"), kGround, 1e-3});
+  add_r(c, "out", "0", 1000.0);
+  NewtonSolver solver(c);
+  CHECK(std::abs(solver.solve(c).voltages[c.node("out")] + 1.0) < 1e-12);
+  c.vccs[0].gain = -4e-3;
+  CHECK(std::abs(solver.solve(c).voltages[c.node("out")] - 4.0) < 1e-12);
+  Circuit moved = c;
+  moved.vccs[0].ctrl_plus = kGround;
+  moved.vccs[0].ctrl_minus = moved.node("in");
+  CHECK_THROWS_AS(solver.solve(moved), SolverError);
+  Circuit more = c;
+  more.vccs.push_back(more.vccs[0]);
+  more.vccs.back().name = "G2";
+  CHECK_THROWS_WITH_AS(solver.solve(more), doctest::Contains("VCCS 1 -> 2"), SolverError);
 }
 
 TEST_CASE("newton: Shockley diode and resistor against bisection") {

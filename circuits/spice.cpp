@@ -1,0 +1,971 @@
+#include "circuits/spice.h"
+
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "circuits/spice_export.h"
+#include "core/error.h"
+
+namespace physlearn::circuits {
+namespace {
+
+/// ngspice's Celsius-to-kelvin offset (CONSTCtoK).
+constexpr double kCelsiusToKelvin = 273.15;
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_letter(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
+bool is_identifier_start(char c) { return is_letter(c) || c == '_'; }
+bool is_identifier_char(char c) { return is_identifier_start(c) || is_digit(c); }
+
+std::string trim(const std::string& s) {
+  std::size_t begin = 0, end = s.size();
+  while (begin < end && is_space(s[begin])) ++begin;
+  while (end > begin && is_space(s[end - 1])) --end;
+  return s.substr(begin, end - begin);
+}
+
+/// Scans a SPICE number starting at `pos`: [sign] digits [. digits] [e [sign] digits] [letters].
+/// Returns false (pos unchanged) when no mantissa digits are there. On success `pos` is past the
+/// letters. Throws for a number out of double's range.
+bool scan_number(const std::string& s, std::size_t& pos, double& value, bool allow_sign) {
+  std::size_t i = pos;
+  std::string sign;
+  if (allow_sign && i < s.size() && (s[i] == '+' || s[i] == '-')) sign = s[i++];
+  std::string whole, fraction;
+  while (i < s.size() && is_digit(s[i])) whole += s[i++];
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && is_digit(s[i])) fraction += s[i++];
+  }
+  if (whole.empty() && fraction.empty()) return false;
+  long exponent = 0;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    std::size_t j = i + 1;
+    bool negative = false;
+    if (j < s.size() && (s[j] == '+' || s[j] == '-')) negative = s[j++] == '-';
+    if (j < s.size() && is_digit(s[j])) {
+      while (j < s.size() && is_digit(s[j])) {
+        if (exponent < 100000) exponent = 10 * exponent + (s[j] - '0');
+        ++j;
+      }
+      if (negative) exponent = -exponent;
+      i = j;
+    }
+  }
+  std::string letters;
+  while (i < s.size() && is_letter(s[i])) letters += static_cast<char>(std::tolower(s[i++]));
+  // SPICE scale factors (ngspice manual 2.3.1); the rest of the letters is a unit.
+  double multiplier = 1.0;
+  if (letters.compare(0, 3, "meg") == 0) {
+    exponent += 6;
+  } else if (letters.compare(0, 3, "mil") == 0) {
+    multiplier = 25.4e-6;
+  } else if (!letters.empty()) {
+    switch (letters[0]) {
+      case 't':
+        exponent += 12;
+        break;
+      case 'g':
+        exponent += 9;
+        break;
+      case 'k':
+        exponent += 3;
+        break;
+      case 'm':
+        exponent -= 3;
+        break;
+      case 'u':
+        exponent -= 6;
+        break;
+      case 'n':
+        exponent -= 9;
+        break;
+      case 'p':
+        exponent -= 12;
+        break;
+      case 'f':
+        exponent -= 15;
+        break;
+      default:
+        break;
+    }
+  }
+  const std::string decimal =
+      sign + (whole.empty() ? "0" : whole) + "." + fraction + "e" + std::to_string(exponent);
+  errno = 0;
+  const double parsed = std::strtod(decimal.c_str(), nullptr) * multiplier;
+  if (!std::isfinite(parsed) || (errno == ERANGE && parsed != 0.0))
+    throw Error(cat("number \"", s.substr(pos, i - pos), "\" is out of range"));
+  value = parsed;
+  pos = i;
+  return true;
+}
+
+/// Recursive-descent evaluator of plain arithmetic over SPICE numbers and parameters.
+class ExpressionParser {
+ public:
+  ExpressionParser(std::string text, const std::map<std::string, double>& params)
+      : s_(std::move(text)), params_(params) {}
+
+  /// Parses one expression from `pos` and leaves `pos` after it (and after trailing blanks).
+  double parse(std::size_t& pos) {
+    pos_ = pos;
+    const double value = sum();
+    skip();
+    pos = pos_;
+    return value;
+  }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(cat("expression \"", trim(s_), "\": ", what));
+  }
+
+ private:
+  void skip() {
+    while (pos_ < s_.size() && is_space(s_[pos_])) ++pos_;
+  }
+  char peek() {
+    skip();
+    return pos_ < s_.size() ? s_[pos_] : '\0';
+  }
+  double sum() {
+    double value = product();
+    for (char c = peek(); c == '+' || c == '-'; c = peek()) {
+      ++pos_;
+      const double right = product();
+      value = c == '+' ? value + right : value - right;
+    }
+    return value;
+  }
+  double product() {
+    double value = unary();
+    for (char c = peek(); c == '*' || c == '/'; c = peek()) {
+      ++pos_;
+      const double right = unary();
+      if (c == '/' && right == 0.0) fail("division by zero");
+      value = c == '*' ? value * right : value / right;
+    }
+    if (!std::isfinite(value)) fail("the result is not finite");
+    return value;
+  }
+  double unary() {
+    const char c = peek();
+    if (c == '-' || c == '+') {
+      ++pos_;
+      const double value = unary();
+      return c == '-' ? -value : value;
+    }
+    return primary();
+  }
+  double primary() {
+    const char c = peek();
+    if (c == '(') {
+      ++pos_;
+      const double value = sum();
+      if (peek() != ')') fail(cat("missing ')' at column ", pos_ + 1));
+      ++pos_;
+      return value;
+    }
+    if (is_identifier_start(c)) {
+      const std::size_t begin = pos_;
+      while (pos_ < s_.size() && is_identifier_char(s_[pos_])) ++pos_;
+      const std::string name = s_.substr(begin, pos_ - begin);
+      if (peek() == '(')
+        fail(cat("function '", name, "' is not supported (plain arithmetic: + - * / and ())"));
+      const auto it = params_.find(lower(name));
+      if (it == params_.end()) fail(cat("unknown parameter '", name, "'"));
+      return it->second;
+    }
+    double value = 0.0;
+    const std::size_t begin = pos_;
+    if (scan_number(s_, pos_, value, false)) {
+      if (pos_ < s_.size() && (is_digit(s_[pos_]) || s_[pos_] == '.'))
+        fail(cat("malformed number \"", s_.substr(begin, pos_ - begin + 1), "...\""));
+      return value;
+    }
+    if (c == '\0') fail("ends where a number, parameter or '(' was expected");
+    fail(cat("unexpected '", c, "' at column ", pos_ + 1));
+  }
+
+  const std::string s_;
+  const std::map<std::string, double>& params_;
+  std::size_t pos_ = 0;
+};
+
+/// One card: its text (comments removed, continuation lines joined) and its first line.
+struct Card {
+  int line = 0;
+  std::string text;
+};
+
+/// A field of a card: a word, "=", or an expression given in {} or ''.
+struct Token {
+  std::string text;
+  bool expression = false;
+};
+
+/// The diode model parameters of one .model card.
+struct DiodeModelCard {
+  int line = 0;
+  std::map<std::string, double> values;  // lowercase parameter name -> value
+};
+
+/// Transient source functions (ngspice manual 4.1): errors, as only DC is supported.
+const std::set<std::string>& transient_functions() {
+  static const std::set<std::string> names = {"sin", "pulse",   "exp",      "pwl", "sffm",
+                                              "am",  "trnoise", "trrandom", "port"};
+  return names;
+}
+
+/// Diode model parameters that mean nothing at DC (junction charge, noise): accepted silently.
+const std::set<std::string>& diode_charge_parameters() {
+  static const std::set<std::string> names = {
+      "cjo",   "cj0",  "cj",  "vj",   "pb",  "m",   "mj",  "tt",  "fc",   "kf",  "af",
+      "cjp",   "cjsw", "php", "mjsw", "fcs", "cta", "ctp", "tpb", "tphp", "tm1", "tm2",
+      "tlevc", "tcv",  "ffe", "lm",   "lp",  "wm",  "wp",  "xom", "xoi",  "xm",  "xp"};
+  return names;
+}
+
+/// Diode model parameters with a DC meaning that physlearn's Shockley diode does not model.
+const std::set<std::string>& diode_unmodelled_parameters() {
+  static const std::set<std::string> names = {
+      "bv",     "ibv",    "nbv",    "ik",     "ikf",  "ikr",    "jsw",     "ns",   "isr",  "nr",
+      "trs",    "trs1",   "trs2",   "ttt1",   "ttt2", "tbv1",   "tbv2",    "tlev", "gap1", "gap2",
+      "area",   "pj",     "jtun",   "jtunsw", "ntun", "xtitun", "keg",     "isw",  "rsw",  "bv_max",
+      "fv_max", "id_max", "pd_max", "te_max", "rth0", "cth0",   "thermal", "soa",  "dskip"};
+  return names;
+}
+
+/// Solver-control and listing options: they do not change the circuit.
+const std::set<std::string>& ignored_options() {
+  static const std::set<std::string> names = {
+      "chgtol",    "trtol",    "itl2",         "itl3",         "itl4",   "itl5",     "itl6",
+      "gminsteps", "srcsteps", "pivtol",       "pivrel",       "method", "maxord",   "noacct",
+      "acct",      "nomod",    "nopage",       "list",         "node",   "opts",     "keepopinfo",
+      "klu",       "sparse",   "savecurrents", "norefvalue",   "warn",   "maxwarns", "interp",
+      "noopiter",  "cshunt",   "xmu",          "numdgt",       "defad",  "defas",    "defl",
+      "defw",      "badmos3",  "bypass",       "trytocompact", "noinit", "post",     "ingold",
+      "seed"};
+  return names;
+}
+
+class NetlistReader {
+ public:
+  NetlistReader(std::string source, SpiceOptions& options)
+      : source_(std::move(source)), options_(options) {}
+
+  Circuit read(const std::string& text);
+
+ private:
+  [[noreturn]] void fail(const Card& card, const std::string& what) const {
+    throw Error(cat(source_, ":", card.line, ": ", what, " (card \"", card.text, "\")"));
+  }
+  void warn(const Card& card, const std::string& what) {
+    options_.warnings.push_back(cat(source_, ":", card.line, ": ", what));
+  }
+
+  void split_cards(const std::string& text);
+  std::vector<Token> tokenize(const Card& card, bool split_parentheses) const;
+  double number(const Card& card, const Token& token, const std::string& what) const;
+  /// The `name = value` pairs and bare flags from token `first` on.
+  std::vector<std::pair<std::string, const Token*>> assignments(const Card& card,
+                                                                const std::vector<Token>& tokens,
+                                                                std::size_t first) const;
+  int node(const std::string& written);
+  void claim_element_name(const Card& card, const std::string& name);
+
+  void param_card(const Card& card);
+  void options_card(const Card& card);
+  void model_card(const Card& card);
+  void element_card(const Card& card);
+  void two_terminal(const Card& card, const std::vector<Token>& tokens, char letter);
+  void source(const Card& card, const std::vector<Token>& tokens, char letter);
+  void diode(const Card& card, const std::vector<Token>& tokens);
+  void controlled(const Card& card, const std::vector<Token>& tokens, char letter);
+  void finish_series_resistances();
+
+  std::string source_;
+  SpiceOptions& options_;
+  std::vector<Card> cards_;
+  Circuit circuit_;
+  std::map<std::string, int> nodes_;              // lowercase name -> index
+  std::map<std::string, int> element_lines_;      // lowercase element name -> line
+  std::map<std::string, int> param_lines_;        // lowercase parameter name -> line
+  std::map<std::string, DiodeModelCard> models_;  // lowercase model name -> parameters
+  struct SeriesResistance {
+    std::size_t diode;
+    double conductance;
+  };
+  std::vector<SeriesResistance> series_;
+};
+
+void NetlistReader::split_cards(const std::string& text) {
+  std::istringstream in(text);
+  std::string raw;
+  int line_number = 0;
+  bool in_control = false;
+  Card control_card;
+  while (std::getline(in, raw)) {
+    ++line_number;
+    if (!raw.empty() && raw.back() == '\r') raw.pop_back();
+    if (line_number == 1) {
+      options_.title = trim(raw);
+      continue;
+    }
+    std::string line = raw;
+    const std::string stripped = trim(line);
+    if (stripped.empty() || stripped[0] == '*') continue;
+    // End-of-line comments: ';' anywhere, '$' at the start or after a blank (ngspice).
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == ';' || (line[i] == '$' && (i == 0 || is_space(line[i - 1])))) {
+        line.erase(i);
+        break;
+      }
+    }
+    line = trim(line);
+    if (line.empty()) continue;
+    const std::string low = lower(line);
+    if (in_control) {
+      if (low.compare(0, 5, ".endc") == 0) in_control = false;
+      continue;
+    }
+    if (low.compare(0, 8, ".control") == 0) {
+      in_control = true;
+      control_card = Card{line_number, line};
+      warn(control_card, ".control ... .endc block ignored (ngspice script commands)");
+      continue;
+    }
+    if (line[0] == '+') {
+      if (cards_.empty())
+        throw Error(cat(source_, ":", line_number,
+                        ": a continuation line ('+') with no card "
+                        "before it (card \"",
+                        line, "\")"));
+      cards_.back().text += " " + trim(line.substr(1));
+      continue;
+    }
+    if (low == ".end" || (low.compare(0, 4, ".end") == 0 && is_space(low[4]))) {
+      options_.has_end = true;
+      break;
+    }
+    cards_.push_back(Card{line_number, line});
+  }
+  if (in_control) fail(control_card, ".control block without .endc");
+}
+
+std::vector<Token> NetlistReader::tokenize(const Card& card, bool split_parentheses) const {
+  std::vector<Token> tokens;
+  const std::string& s = card.text;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (is_space(c) || (split_parentheses && (c == '(' || c == ')' || c == ','))) {
+      ++i;
+      continue;
+    }
+    if (c == '=') {
+      tokens.push_back({"=", false});
+      ++i;
+      continue;
+    }
+    if (c == '{' || c == '\'') {
+      const char close = c == '{' ? '}' : '\'';
+      int depth = 0;
+      std::size_t j = i;
+      for (; j < s.size(); ++j) {
+        if (c == '{' && s[j] == '{') ++depth;
+        if (s[j] == close && (c == '\'' ? j > i : --depth == 0)) break;
+      }
+      if (j >= s.size())
+        fail(card, cat("unterminated expression: '", c, "' without '", close, "'"));
+      tokens.push_back({s.substr(i + 1, j - i - 1), true});
+      i = j + 1;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < s.size() && !is_space(s[j]) && s[j] != '=' && s[j] != '{' &&
+           !(split_parentheses && (s[j] == '(' || s[j] == ')' || s[j] == ',')))
+      ++j;
+    tokens.push_back({s.substr(i, j - i), false});
+    i = j;
+  }
+  return tokens;
+}
+
+double NetlistReader::number(const Card& card, const Token& token, const std::string& what) const {
+  try {
+    if (token.expression) return evaluate_spice_expression(token.text, options_.params);
+    return parse_spice_number(token.text);
+  } catch (const Error& e) {
+    std::string hint;
+    if (!token.expression && !token.text.empty() && is_identifier_start(token.text[0]) &&
+        options_.params.count(lower(token.text)) > 0)
+      hint = cat(" (write {", token.text, "} to use the parameter)");
+    fail(card, cat(what, ": ", e.what(), hint));
+  }
+}
+
+std::vector<std::pair<std::string, const Token*>> NetlistReader::assignments(
+    const Card& card, const std::vector<Token>& tokens, std::size_t first) const {
+  std::vector<std::pair<std::string, const Token*>> out;
+  for (std::size_t i = first; i < tokens.size();) {
+    const Token& name = tokens[i];
+    if (name.expression || name.text == "=")
+      fail(card, cat("expected a name, found \"", name.text, "\""));
+    if (i + 1 < tokens.size() && tokens[i + 1].text == "=" && !tokens[i + 1].expression) {
+      if (i + 2 >= tokens.size() || (tokens[i + 2].text == "=" && !tokens[i + 2].expression))
+        fail(card, cat("'", name.text, "=' has no value"));
+      out.emplace_back(lower(name.text), &tokens[i + 2]);
+      i += 3;
+    } else {
+      out.emplace_back(lower(name.text), nullptr);
+      i += 1;
+    }
+  }
+  return out;
+}
+
+int NetlistReader::node(const std::string& written) {
+  if (is_ground_name(written)) return kGround;
+  const std::string key = lower(written);
+  const auto it = nodes_.find(key);
+  if (it != nodes_.end()) return it->second;
+  const int index = circuit_.add_node(written);
+  nodes_.emplace(key, index);
+  return index;
+}
+
+void NetlistReader::claim_element_name(const Card& card, const std::string& name) {
+  const auto inserted = element_lines_.emplace(lower(name), card.line);
+  if (!inserted.second)
+    fail(card, cat("duplicate element name '", name,
+                   "' (SPICE names are case-insensitive; first "
+                   "defined at line ",
+                   inserted.first->second, ")"));
+}
+
+void NetlistReader::param_card(const Card& card) {
+  // .param name = expr [,] name = expr ...: each expression bare (up to where it cannot go on),
+  // in {} or in ''.
+  const std::string& s = card.text;
+  std::size_t pos = 0;
+  while (pos < s.size() && !is_space(s[pos])) ++pos;  // ".param"
+  bool any = false;
+  while (true) {
+    while (pos < s.size() && (is_space(s[pos]) || s[pos] == ',')) ++pos;
+    if (pos >= s.size()) break;
+    if (!is_identifier_start(s[pos]))
+      fail(card, cat(".param: expected a parameter name at column ", pos + 1));
+    const std::size_t begin = pos;
+    while (pos < s.size() && is_identifier_char(s[pos])) ++pos;
+    const std::string name = s.substr(begin, pos - begin);
+    while (pos < s.size() && is_space(s[pos])) ++pos;
+    if (pos >= s.size() || s[pos] != '=')
+      fail(card, cat(".param: expected '=' after '", name, "'"));
+    ++pos;
+    while (pos < s.size() && is_space(s[pos])) ++pos;
+    // The value: in {} or '', else a bare expression up to where it cannot go on.
+    auto evaluate = [&]() {
+      if (pos >= s.size()) throw Error("no value after '='");
+      if (s[pos] == '{' || s[pos] == '\'') {
+        const char close = s[pos] == '{' ? '}' : '\'';
+        const std::size_t end = s.find(close, pos + 1);
+        if (end == std::string::npos) throw Error(cat("'", s[pos], "' without '", close, "'"));
+        const double x =
+            evaluate_spice_expression(s.substr(pos + 1, end - pos - 1), options_.params);
+        pos = end + 1;
+        return x;
+      }
+      ExpressionParser parser(s.substr(pos), options_.params);
+      std::size_t used = 0;
+      const double x = parser.parse(used);
+      pos += used;
+      if (pos < s.size() && !is_identifier_start(s[pos]) && s[pos] != ',')
+        throw Error(cat("unexpected '", s[pos], "' at column ", pos + 1));
+      return x;
+    };
+    double value = 0.0;
+    try {
+      value = evaluate();
+    } catch (const Error& e) {
+      fail(card, cat(".param ", name, ": ", e.what()));
+    }
+    const std::string key = lower(name);
+    const auto previous = param_lines_.find(key);
+    if (previous != param_lines_.end())
+      fail(card,
+           cat(".param: parameter '", name, "' is already defined at line ", previous->second));
+    param_lines_.emplace(key, card.line);
+    options_.params[key] = value;
+    any = true;
+  }
+  if (!any) fail(card, ".param without any name=value");
+}
+
+void NetlistReader::options_card(const Card& card) {
+  const std::vector<Token> tokens = tokenize(card, true);
+  for (const auto& assignment : assignments(card, tokens, 1)) {
+    const std::string& name = assignment.first;
+    const Token* value_token = assignment.second;
+    auto value = [&](bool positive) {
+      if (value_token == nullptr)
+        fail(card, cat(".options: ", name, " needs a value (", name, "=...)"));
+      const double x = number(card, *value_token, cat(".options ", name));
+      if (positive && !(x > 0.0)) fail(card, cat(".options ", name, " = ", x, ": must be > 0"));
+      return x;
+    };
+    if (name == "temp" || name == "tnom") {
+      const double kelvin = value(false) + kCelsiusToKelvin;
+      if (!(kelvin > 0.0))
+        fail(card, cat(".options ", name, ": ", kelvin - kCelsiusToKelvin,
+                       " Celsius is at or below 0 K"));
+      (name == "temp" ? options_.temperature : options_.tnom) = kelvin;
+    } else if (name == "gmin") {
+      const double g = value(false);
+      if (g < 0.0) fail(card, cat(".options gmin = ", g, ": must be >= 0"));
+      options_.gmin = g;
+    } else if (name == "reltol") {
+      options_.reltol = value(true);
+    } else if (name == "abstol") {
+      options_.abstol = value(true);
+    } else if (name == "vntol") {
+      options_.vntol = value(true);
+    } else if (name == "itl1") {
+      const double x = value(true);
+      if (x != std::floor(x) || x > INT_MAX)
+        fail(card, cat(".options itl1 = ", x, ": must be a positive whole number"));
+      options_.itl1 = static_cast<int>(x);
+    } else if (name == "rshunt") {
+      warn(card, ".options: rshunt ignored (no shunt resistors are added to the nodes)");
+    } else if (ignored_options().count(name) > 0) {
+      warn(card, cat(".options: ", name,
+                     " ignored (a solver or listing setting of SPICE; "
+                     "physlearn's Newton has its own)"));
+    } else {
+      warn(card, cat(".options: unknown option '", name, "' ignored"));
+    }
+  }
+}
+
+void NetlistReader::model_card(const Card& card) {
+  const std::vector<Token> tokens = tokenize(card, true);
+  if (tokens.size() < 3 || tokens[1].expression || tokens[2].expression)
+    fail(card, ".model needs a name and a type: .model NAME D(IS=... N=...)");
+  const std::string name = tokens[1].text;
+  const std::string type = lower(tokens[2].text);
+  if (type != "d")
+    fail(card, cat(".model ", name, ": unknown model type '", tokens[2].text,
+                   "' (only diodes, type D, are supported)"));
+  DiodeModelCard model;
+  model.line = card.line;
+  for (const auto& [param, value_token] : assignments(card, tokens, 3)) {
+    if (value_token == nullptr)
+      fail(card, cat(".model ", name, ": parameter '", param, "' has no value (", param, "=...)"));
+    const double x = number(card, *value_token, cat(".model ", name, " ", param));
+    if (model.values.count(param) > 0 || (param == "js" && model.values.count("is") > 0) ||
+        (param == "is" && model.values.count("js") > 0))
+      fail(card, cat(".model ", name, ": parameter '", param, "' given twice"));
+    if (param == "is" || param == "js" || param == "n") {
+      if (!(x > 0.0)) fail(card, cat(".model ", name, ": ", param, " = ", x, ": must be > 0"));
+      model.values[param == "js" ? "is" : param] = x;
+    } else if (param == "rs") {
+      if (x < 0.0) fail(card, cat(".model ", name, ": rs = ", x, ": must be >= 0 (ohms)"));
+      model.values[param] = x;
+    } else if (param == "tnom") {
+      if (!(x + kCelsiusToKelvin > 0.0))
+        fail(card, cat(".model ", name, ": tnom = ", x, " Celsius is at or below 0 K"));
+      model.values[param] = x + kCelsiusToKelvin;
+    } else if (param == "eg" || param == "xti") {
+      model.values[param] = x;
+    } else if (param == "level") {
+      if (x != 1.0)
+        fail(card, cat(".model ", name, ": level = ", x,
+                       ": only level 1 (the SPICE diode) is "
+                       "supported"));
+    } else if (diode_charge_parameters().count(param) > 0) {
+      // Charge and noise: nothing at DC.
+    } else if (diode_unmodelled_parameters().count(param) > 0) {
+      warn(card, cat(".model ", name, ": ", param,
+                     " ignored (not modelled: physlearn's diode is "
+                     "Shockley with a series resistance)"));
+    } else {
+      fail(card, cat(".model ", name, ": unknown diode parameter '", param, "'"));
+    }
+  }
+  const auto inserted = models_.emplace(lower(name), model);
+  if (!inserted.second)
+    fail(card, cat(".model ", name, " is already defined at line ", inserted.first->second.line));
+}
+
+void NetlistReader::two_terminal(const Card& card, const std::vector<Token>& tokens, char letter) {
+  const std::string& name = tokens[0].text;
+  const bool resistor = letter == 'r';
+  if (tokens.size() < 4)
+    fail(card,
+         cat(name, ": a ", resistor ? "resistor" : "capacitor", " needs ", name, " n1 n2 value"));
+  std::size_t extra = 4;
+  if (!resistor) {
+    // Capacitor: IC=v is a transient initial condition, ignored at DC.
+    for (const auto& [key, value] : assignments(card, tokens, 4)) {
+      if (key != "ic" || value == nullptr)
+        fail(card, cat(name, ": unexpected field '", key, "' (", name, " n1 n2 farads [IC=v])"));
+      number(card, *value, cat(name, " ic"));
+    }
+    extra = tokens.size();
+  }
+  if (tokens.size() > extra)
+    fail(card,
+         cat(name, ": unexpected field \"", tokens[extra].text, "\" (", name, " n1 n2 ohms)"));
+  const double x = number(card, tokens[3], cat(name, " value"));
+  const int a = node(tokens[1].text), b = node(tokens[2].text);
+  if (resistor) {
+    if (x == 0.0)
+      fail(card, cat(name, ": a resistance of 0 ohms (a short; use a 0 V voltage source)"));
+    if (x > 0.0) {
+      circuit_.conductances.push_back(Conductance{name, a, b, 1.0 / x, false});
+    } else {
+      // A negative resistance: the same branch law as a VCCS sensing its own terminals.
+      circuit_.vccs.push_back(Vccs{name, a, b, a, b, 1.0 / x});
+    }
+  } else {
+    if (x < 0.0) fail(card, cat(name, ": C = ", x, ": must be >= 0 (farads)"));
+    circuit_.capacitors.push_back(Capacitor{name, a, b, x});
+  }
+}
+
+void NetlistReader::source(const Card& card, const std::vector<Token>& tokens, char letter) {
+  const std::string& name = tokens[0].text;
+  const std::string usage = cat(name, " n+ n- [DC] value");
+  if (tokens.size() < 3) fail(card, cat(name, ": needs ", usage));
+  bool have_value = false;
+  double value = 0.0;
+  for (std::size_t i = 3; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    const std::string word = t.expression ? std::string() : lower(t.text);
+    const std::string function = word.substr(0, word.find('('));
+    if (word == "dc") {
+      if (have_value || i + 1 >= tokens.size())
+        fail(card, cat(name, ": DC needs one value (", usage, ")"));
+      value = number(card, tokens[++i], cat(name, " DC value"));
+      have_value = true;
+    } else if (word == "ac") {
+      // AC magnitude [phase]: no AC analysis here.
+      for (int k = 0; k < 2 && i + 1 < tokens.size(); ++k) {
+        const Token& next = tokens[i + 1];
+        const std::string low = lower(next.text);
+        if (!next.expression &&
+            (low == "dc" || !(is_digit(low[0]) || low[0] == '.' || low[0] == '-' || low[0] == '+')))
+          break;
+        number(card, next, cat(name, " AC value"));
+        ++i;
+      }
+    } else if (!t.expression && transient_functions().count(function) > 0) {
+      fail(card, cat(name, ": the transient source function ", t.text.substr(0, function.size()),
+                     " is not supported (DC values only)"));
+    } else if (!have_value) {
+      value = number(card, t, cat(name, " value"));
+      have_value = true;
+    } else {
+      fail(card, cat(name, ": unexpected field \"", t.text, "\" (", usage, " [AC mag [phase]])"));
+    }
+  }
+  if (!have_value)
+    warn(card, cat(name, " has no value: ", letter == 'v' ? "0 V" : "0 A", " assumed"));
+  const int plus = node(tokens[1].text), minus = node(tokens[2].text);
+  if (letter == 'v') {
+    if (plus == minus) fail(card, cat(name, ": both terminals on the same node"));
+    circuit_.voltage_sources.push_back(VoltageSource{name, plus, minus, value});
+  } else {
+    circuit_.current_sources.push_back(CurrentSource{name, plus, minus, value, false});
+  }
+}
+
+void NetlistReader::diode(const Card& card, const std::vector<Token>& tokens) {
+  const std::string& name = tokens[0].text;
+  const std::string usage = cat(name, " anode cathode model [area] [temp=Celsius]");
+  if (tokens.size() < 4 || tokens[3].expression) fail(card, cat(name, ": needs ", usage));
+  const std::string model_name = tokens[3].text;
+  const auto model_it = models_.find(lower(model_name));
+  if (model_it == models_.end())
+    fail(card,
+         cat(name, ": model '", model_name, "' is not defined (.model ", model_name, " D(...))"));
+  const DiodeModelCard& model = model_it->second;
+  double area = 1.0, multiplier = 1.0;
+  double temperature = options_.temperature;
+  bool area_given = false, temp_given = false;
+  std::size_t first_assignment = 4;
+  if (tokens.size() > 4 && tokens[4].text != "=" && !(tokens.size() > 5 && tokens[5].text == "=") &&
+      lower(tokens[4].text) != "off") {
+    area = number(card, tokens[4], cat(name, " area"));
+    area_given = true;
+    first_assignment = 5;
+  }
+  double dtemp = 0.0;
+  for (const auto& [key, value] : assignments(card, tokens, first_assignment)) {
+    if (key == "off" && value == nullptr) continue;  // a starting hint
+    if (value == nullptr) fail(card, cat(name, ": unexpected field '", key, "' (", usage, ")"));
+    const double x = number(card, *value, cat(name, " ", key));
+    if (key == "area" && !area_given) {
+      area = x;
+      area_given = true;
+    } else if (key == "m") {
+      multiplier = x;
+    } else if (key == "temp" && !temp_given) {
+      temperature = x + kCelsiusToKelvin;
+      temp_given = true;
+    } else if (key == "dtemp") {
+      dtemp = x;
+    } else if (key == "ic") {
+      // A transient initial condition.
+    } else {
+      fail(card, cat(name, ": unexpected field '", key, "' (", usage, ")"));
+    }
+  }
+  if (!(area > 0.0)) fail(card, cat(name, ": area = ", area, ": must be > 0"));
+  if (!(multiplier > 0.0)) fail(card, cat(name, ": m = ", multiplier, ": must be > 0"));
+  if (!temp_given) temperature += dtemp;
+  if (!(temperature > 0.0))
+    fail(card, cat(name, ": temperature ", temperature - kCelsiusToKelvin,
+                   " Celsius is at or below 0 K"));
+
+  auto param = [&](const char* key, double fallback) {
+    const auto it = model.values.find(key);
+    return it == model.values.end() ? fallback : it->second;
+  };
+  const double is = param("is", 1e-14), n = param("n", 1.0), rs = param("rs", 0.0);
+  const double tnom = param("tnom", options_.tnom), eg = param("eg", 1.11), xti = param("xti", 3.0);
+  // ngspice diotemp.c: IS at the diode's temperature T from its value at TNOM.
+  const double vt = kNgspiceBoltzmannOverCharge * temperature;
+  const double ratio = temperature / tnom;
+  const double saturation =
+      is * area * multiplier * std::exp((ratio - 1.0) * eg / (n * vt) + xti / n * std::log(ratio));
+  if (!(saturation > 0.0) || !std::isfinite(saturation))
+    fail(card, cat(name, ": the saturation current at ", temperature - kCelsiusToKelvin,
+                   " Celsius is ", saturation, " A (from IS = ", is,
+                   " at TNOM = ", tnom - kCelsiusToKelvin, " Celsius): must be finite and > 0"));
+
+  Diode d;
+  d.name = name;
+  d.anode = node(tokens[1].text);
+  d.cathode = node(tokens[2].text);
+  d.model = DiodeModel::Shockley;
+  d.saturation_current = saturation;
+  d.emission = n * kNgspiceBoltzmannOverCharge / kBoltzmannOverCharge;
+  d.temperature = temperature;
+  d.gmin = options_.gmin;
+  circuit_.diodes.push_back(d);
+  if (rs > 0.0) series_.push_back({circuit_.diodes.size() - 1, area * multiplier / rs});
+}
+
+void NetlistReader::controlled(const Card& card, const std::vector<Token>& tokens, char letter) {
+  const std::string& name = tokens[0].text;
+  const std::string usage = cat(name, " n+ n- nc+ nc- gain");
+  for (std::size_t i = 3; i < 5 && i < tokens.size(); ++i)
+    if (tokens[i].expression || tokens[i].text == "=")
+      fail(card, cat(name, ": \"", tokens[i].text, "\" is not a node name"));
+  for (const auto& t : tokens) {
+    const std::string low = lower(t.text);
+    if (!t.expression && (low.compare(0, 4, "poly") == 0 || low == "value" || low == "vol" ||
+                          low == "cur" || low == "table" || low == "laplace"))
+      fail(card, cat(name, ": only the linear form ", usage, " is supported (not ", t.text, ")"));
+  }
+  if (tokens.size() != 6)
+    fail(card, cat(name, ": expected ", usage, " (", tokens.size(), " fields given, 6 needed)"));
+  const double gain = number(card, tokens[5], cat(name, " gain"));
+  const int out_plus = node(tokens[1].text), out_minus = node(tokens[2].text);
+  const int ctrl_plus = node(tokens[3].text), ctrl_minus = node(tokens[4].text);
+  if (letter == 'e') {
+    if (out_plus == out_minus) fail(card, cat(name, ": both outputs on the same node"));
+    circuit_.vcvs.push_back(Vcvs{name, out_plus, out_minus, ctrl_plus, ctrl_minus, gain});
+  } else {
+    circuit_.vccs.push_back(Vccs{name, out_plus, out_minus, ctrl_plus, ctrl_minus, gain});
+  }
+}
+
+void NetlistReader::element_card(const Card& card) {
+  const std::vector<Token> tokens = tokenize(card, false);
+  if (tokens.empty() || tokens[0].expression) fail(card, "expected an element name");
+  const std::string& name = tokens[0].text;
+  const char letter = static_cast<char>(std::tolower(static_cast<unsigned char>(name[0])));
+  for (std::size_t i = 1; i < tokens.size() && i < 3; ++i)
+    if (tokens[i].expression || tokens[i].text == "=")
+      fail(card, cat(name, ": \"", tokens[i].text, "\" is not a node name"));
+  switch (letter) {
+    case 'r':
+    case 'c':
+      claim_element_name(card, name);
+      two_terminal(card, tokens, letter);
+      return;
+    case 'v':
+    case 'i':
+      claim_element_name(card, name);
+      source(card, tokens, letter);
+      return;
+    case 'd':
+      claim_element_name(card, name);
+      diode(card, tokens);
+      return;
+    case 'e':
+    case 'g':
+      claim_element_name(card, name);
+      controlled(card, tokens, letter);
+      return;
+    case 'x':
+      fail(card, cat(name, ": subcircuit instances (X) are not supported"));
+    case 'l':
+      fail(card, cat(name, ": inductors (L) are not supported"));
+    case 'f':
+    case 'h':
+      fail(card, cat(name, ": current-controlled sources (F, H) are not supported"));
+    case 'b':
+      fail(card, cat(name, ": behavioural sources (B) are not supported"));
+    case 'q':
+    case 'm':
+    case 'j':
+    case 'z':
+      fail(card, cat(name, ": transistors (", static_cast<char>(std::toupper(letter)),
+                     ") are not supported"));
+    default:
+      fail(card, cat("unknown element type '", name[0], "' (supported: R, C, V, I, D, E, G)"));
+  }
+}
+
+void NetlistReader::finish_series_resistances() {
+  for (const auto& s : series_) {
+    Diode& d = circuit_.diodes[s.diode];
+    std::string internal = d.name + "#internal";
+    for (int k = 2; nodes_.count(lower(internal)) > 0; ++k)
+      internal = d.name + "#internal" + std::to_string(k);
+    const int inner = node(internal);
+    circuit_.conductances.push_back(
+        Conductance{d.name + "#rs", d.anode, inner, s.conductance, false});
+    d.anode = inner;
+  }
+}
+
+Circuit NetlistReader::read(const std::string& text) {
+  split_cards(text);
+  // Parameters first (in card order), then the other control cards, then the elements, so that
+  // elements may use models and parameters defined anywhere.
+  std::vector<const Card*> elements;
+  for (const Card& card : cards_) {
+    const std::string low = lower(card.text);
+    const std::string keyword = low.substr(0, low.find_first_of(" \t({"));
+    if (keyword == ".param") param_card(card);
+  }
+  for (const Card& card : cards_) {
+    const std::string low = lower(card.text);
+    const std::string keyword = low.substr(0, low.find_first_of(" \t({"));
+    if (keyword.empty() || keyword[0] != '.') {
+      elements.push_back(&card);
+    } else if (keyword == ".param") {
+      // done
+    } else if (keyword == ".op") {
+      if (tokenize(card, true).size() != 1) fail(card, ".op takes no fields");
+      options_.has_op = true;
+    } else if (keyword == ".options" || keyword == ".option" || keyword == ".opt" ||
+               keyword == ".opts") {
+      options_card(card);
+    } else if (keyword == ".model") {
+      model_card(card);
+    } else if (keyword == ".temp") {
+      const std::vector<Token> tokens = tokenize(card, true);
+      if (tokens.size() != 2) fail(card, ".temp needs one temperature in Celsius");
+      const double kelvin = number(card, tokens[1], ".temp") + kCelsiusToKelvin;
+      if (!(kelvin > 0.0)) fail(card, ".temp: at or below 0 K");
+      options_.temperature = kelvin;
+    } else if (keyword == ".title") {
+      options_.title = trim(card.text.substr(6));
+    } else if (keyword == ".subckt" || keyword == ".ends") {
+      fail(card, "subcircuits (.subckt) are not supported");
+    } else if (keyword == ".include" || keyword == ".inc" || keyword == ".lib" ||
+               keyword == ".endl") {
+      fail(card, cat(keyword, " is not supported (put everything in one netlist)"));
+    } else if (keyword == ".tran" || keyword == ".dc" || keyword == ".ac" || keyword == ".noise" ||
+               keyword == ".tf" || keyword == ".pz" || keyword == ".sens" || keyword == ".disto" ||
+               keyword == ".four" || keyword == ".pss" || keyword == ".sp") {
+      fail(card, cat("the analysis ", keyword,
+                     " is not supported (only .op, the DC operating "
+                     "point)"));
+    } else if (keyword == ".print" || keyword == ".plot" || keyword == ".probe" ||
+               keyword == ".save" || keyword == ".width" || keyword == ".meas" ||
+               keyword == ".measure") {
+      warn(card, cat(keyword, " ignored (physlearn solve prints every node and branch)"));
+    } else if (keyword == ".nodeset" || keyword == ".ic") {
+      warn(card, cat(keyword, " ignored (a starting hint or a transient initial condition)"));
+    } else {
+      fail(card, cat("unknown card '", card.text.substr(0, keyword.size()), "'"));
+    }
+  }
+  for (const Card* card : elements) element_card(*card);
+  finish_series_resistances();
+  circuit_.validate();
+  return std::move(circuit_);
+}
+
+}  // namespace
+
+double parse_spice_number(const std::string& text) {
+  std::size_t pos = 0;
+  double value = 0.0;
+  bool ok = false;
+  try {
+    ok = scan_number(text, pos, value, true);
+  } catch (const Error& e) {
+    throw Error(cat("malformed number \"", text, "\": ", e.what()));
+  }
+  if (!ok || pos != text.size())
+    throw Error(cat("malformed number \"", text,
+                    "\" (SPICE numbers: 1.5, -2e-3, 4.7k, 10MEG, 1uF; parameters need {})"));
+  return value;
+}
+
+double evaluate_spice_expression(const std::string& text,
+                                 const std::map<std::string, double>& params) {
+  ExpressionParser parser(text, params);
+  std::size_t pos = 0;
+  const double value = parser.parse(pos);
+  if (pos != text.size()) parser.fail(cat("unexpected '", text[pos], "' at column ", pos + 1));
+  return value;
+}
+
+Circuit read_spice_netlist(const std::string& text, const std::string& source_name,
+                           SpiceOptions* options_out) {
+  SpiceOptions options;
+  NetlistReader reader(source_name, options);
+  Circuit circuit = reader.read(text);
+  if (options_out != nullptr) {
+    *options_out = std::move(options);
+  } else {
+    for (const auto& w : options.warnings) std::cerr << "physlearn: warning: " << w << "\n";
+  }
+  return circuit;
+}
+
+Circuit read_spice_file(const std::string& path, SpiceOptions* options_out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error(cat("cannot read the SPICE netlist \"", path,
+                    "\" (no such file, or no "
+                    "permission)"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(cat("error reading the SPICE netlist \"", path, "\""));
+  return read_spice_netlist(text.str(), path, options_out);
+}
+
+}  // namespace physlearn::circuits

@@ -1,0 +1,120 @@
+#pragma once
+/// SPICE netlist import: a DC netlist in the dialect of ngspice (ngspice manual, chapter 2
+/// "Circuit description", and chapter 3 for the element cards) read into a Circuit. The writer is
+/// circuits/spice_export.h; what it writes reads back here.
+///
+/// Syntax:
+/// - The first line is the title, always (whatever it holds). `.title TEXT` replaces it.
+/// - A line whose first non-blank character is `*` is a comment. `;` starts an end-of-line
+///   comment, and so does `$` at the start of a line or after a blank (ngspice). Blank lines are
+///   skipped. A line starting with `+` continues the previous card (comment and blank lines in
+///   between are allowed, as in ngspice).
+/// - Case-insensitive: cards, element names, model names, parameter names and node names. A node
+///   keeps the spelling of its first appearance (that is its Circuit name) and later spellings in
+///   another case are the same node. Ground is `0` or `gnd`.
+/// - Numbers: [sign] mantissa [e exponent] [scale factor] [unit letters], the scale factor being
+///   SPICE's (any case): T 1e12, G 1e9, MEG 1e6, K 1e3, MIL 25.4e-6, M 1e-3, U 1e-6, N 1e-9,
+///   P 1e-12, F 1e-15. Letters after the scale factor are units and are ignored: `10kOhm` is 1e4,
+///   `5V` is 5, `1uF` is 1e-6, but `1F` is one femto (1e-15) and `1Mohm` one milli, as in SPICE.
+///   Anything else after the number (`1k5`, `2.5.1`) is a malformed number.
+/// - `.param name=value ...`: each value a plain arithmetic expression (+ - * / parentheses,
+///   unary minus and plus, numbers as above, earlier parameters), bare or in `{}` or `''`;
+///   parameters are defined in card order. Element values and option/model values may be written
+///   `{expr}` or `'expr'`.
+///
+/// Element cards (n+ n- in SPICE's order; every value may be an expression):
+///   Rname n1 n2 value            resistor (ohms). A negative resistance (ngspice accepts them;
+///                                the writer uses one to trim a diode's gmin) becomes a VCCS
+///                                Rname n1 n2 n1 n2 with gain 1/value, which is exactly the same
+///                                branch law. Zero is an error.
+///   Cname n1 n2 value [IC=v]     capacitor (farads >= 0), open at DC; IC is ignored.
+///   Vname n+ n- [DC] [value] [AC mag [phase]]   v(n+) - v(n-) = value; its branch current is
+///                                positive into n+, through the source, out of n- (SPICE's sign).
+///                                No value: 0 V (a warning). AC is ignored (no AC analysis).
+///   Iname n+ n- [DC] [value] [AC mag [phase]]   current `value` flows from n+ through the source
+///                                to n- (out of node n+, into node n-).
+///   Dname anode cathode model [area] [AREA=a] [M=m] [TEMP=celsius] [DTEMP=kelvin] [OFF] [IC=v]
+///                                diode; OFF and IC are starting hints and ignored.
+///   Ename n+ n- nc+ nc- gain     VCVS: v(n+) - v(n-) = gain (v(nc+) - v(nc-)).
+///   Gname n+ n- nc+ nc- gain     VCCS: the current gain (v(nc+) - v(nc-)) (siemens) flows from n+
+///                                through the source to n-.
+///
+/// Diode models: `.model NAME D(IS= N= RS= TNOM= EG= XTI= ...)` (parentheses and commas optional).
+/// IS (alias JS, default 1e-14 A), N (default 1), RS (ohms, default 0), TNOM (Celsius, default
+/// `.options tnom`, 27), EG (eV, default 1.11) and XTI (default 3) are honoured; LEVEL must be 1.
+/// The diode at temperature T (its TEMP, else the circuit's temperature plus DTEMP) gets ngspice's
+/// (diotemp.c) saturation current
+///   Is(T) = IS * area * m * exp((T / TNOM - 1) EG / (N Vt) + (XTI / N) ln(T / TNOM)),
+/// Vt = k T / q with ngspice's k/q (kNgspiceBoltzmannOverCharge, CODATA 2014); the emission
+/// coefficient is stored as n = N * kNgspiceBoltzmannOverCharge / kBoltzmannOverCharge so that
+/// physlearn's n Vt equals ngspice's N Vt (the inverse of the writer's conversion). gmin is
+/// `.options gmin` (default 1e-12 S). RS > 0 inserts an internal node "<diode name>#internal"
+/// (made unique if taken) on the anode side and a conductance "<diode name>#rs" of area * m / RS
+/// from the anode to it, as ngspice does. Charge and noise parameters (CJO, VJ, M, TT, FC, KF,
+/// AF, ...) mean nothing at DC and are accepted silently; DC parameters not modelled (BV, IBV,
+/// IKF, ISR, ...) give a warning; any other parameter is an error.
+///
+/// Control cards: `.op` (recorded), `.end` (the rest of the text is ignored; a missing `.end` is
+/// fine), `.param`, `.model`, `.temp celsius`, `.title`, and `.options` (`.option`, `.opt`):
+/// TEMP and TNOM (Celsius) and GMIN (S) are honoured; RELTOL, ABSTOL (A), VNTOL (V) and ITL1 are
+/// recorded in SpiceOptions (the CLI's solve only ever tightens Newton's own, much tighter
+/// tolerances with them); other options give a warning naming them. Output cards (.print, .plot,
+/// .probe, .save, .width, .meas), .nodeset and .ic, and `.control` ... `.endc` blocks are
+/// ignored with a warning.
+///
+/// Errors (physlearn::Error, message "<source>:<line>: <what> (card "<card text>")"): unknown
+/// cards and element letters, analyses other than .op (.tran, .dc, .ac, ...), subcircuits (.subckt,
+/// X), .include/.lib, model types other than D, unknown or malformed model parameters, undefined
+/// models or parameters, malformed numbers and expressions, wrong field counts, transient source
+/// functions (SIN, PULSE, ...), duplicate element names (case-insensitive), duplicate models and
+/// parameters, out-of-range values (R = 0, C < 0, IS <= 0, N <= 0, RS < 0, temperatures at or
+/// below 0 K), sources across one node, and a continuation line with no card before it.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "circuits/circuit.h"
+
+namespace physlearn::circuits {
+
+/// What a netlist says besides its elements.
+struct SpiceOptions {
+  std::string title;            ///< the first line (or .title)
+  double temperature = 300.15;  ///< K: circuit temperature (.options temp / .temp, in Celsius)
+  double tnom = 300.15;         ///< K: default measurement temperature of model parameters
+  double gmin = 1e-12;          ///< S: across every diode junction (.options gmin)
+  double reltol = 0.0;          ///< .options reltol; 0: not given
+  double abstol = 0.0;          ///< A, .options abstol; 0: not given
+  double vntol = 0.0;           ///< V, .options vntol; 0: not given
+  int itl1 = 0;                 ///< .options itl1 (DC iteration limit); 0: not given
+  bool has_op = false;          ///< a .op card was present
+  bool has_end = false;         ///< a .end card was present
+  std::map<std::string, double> params;  ///< .param values by lowercase name
+  /// "<source>:<line>: <what>" for every card or option that was ignored.
+  std::vector<std::string> warnings;
+};
+
+/// Reads a netlist from `text`; `source_name` (a file name) starts every message. With
+/// `options_out`, the netlist's options and warnings are stored there and nothing is printed;
+/// without, each warning goes to stderr as "physlearn: warning: ...". Throws physlearn::Error
+/// (see the file comment).
+Circuit read_spice_netlist(const std::string& text, const std::string& source_name,
+                           SpiceOptions* options_out = nullptr);
+
+/// Reads the netlist file `path` (its name starts every message); physlearn::Error when it
+/// cannot be read.
+Circuit read_spice_file(const std::string& path, SpiceOptions* options_out = nullptr);
+
+/// A SPICE number (see the file comment): "4.7k" -> 4700, "1MEG" -> 1e6, "10kOhm" -> 1e4.
+/// The scale factor is applied to the decimal exponent before rounding, so "4.7u" is the double
+/// nearest 4.7e-6. Throws physlearn::Error ("malformed number ...") for anything else.
+double parse_spice_number(const std::string& text);
+
+/// Evaluates a plain arithmetic expression (+ - * / parentheses, unary signs, SPICE numbers,
+/// parameters looked up by lowercase name in `params`). Throws physlearn::Error naming the
+/// problem (unknown parameter, division by zero, a result that is not finite, a syntax error
+/// and where).
+double evaluate_spice_expression(const std::string& text,
+                                 const std::map<std::string, double>& params = {});
+
+}  // namespace physlearn::circuits

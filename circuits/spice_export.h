@@ -1,0 +1,138 @@
+#pragma once
+/// SPICE netlist writer: a Circuit as a standard netlist (title line, element cards, .model and
+/// .options cards, ".op", ".end") that stand-alone `ngspice -b FILE` runs unchanged and that the
+/// ngspice backend (solvers/ngspice.h) loads in process. The reader is circuits/spice.h.
+///
+/// Cards written (ngspice manual, sections "Circuit Elements and Models" for R and C, "Voltage and
+/// Current Sources" for V, I, E, G, "Diodes" for D and ".options" under "Simulator Variables";
+/// terminals in SPICE's order):
+///   R<name> a b <1/g>             conductance g (siemens) as a resistance (ohms). g = 0, or a g so
+///                                 small that 1/g overflows, is an open circuit: the card is left
+///                                 out (a comment line counts the omitted elements), as SPICE has
+///                                 no element of zero conductance. A node whose only elements were
+///                                 such opens floats, as it does for the native solvers.
+///   V<name> plus minus DC <volts> independent voltage source; its branch current vector
+///                                 "<name>#branch" is SPICE's sign, positive into plus (as ours).
+///   I<name> from to DC <amps>     current `amps` flows from `from` through the source into `to`.
+///   E<name> o+ o- c+ c- <gain>    VCVS, v(o+) - v(o-) = gain (v(c+) - v(c-)).
+///   G<name> o+ o- c+ c- <gain>    VCCS, the current gain (v(c+) - v(c-)) flows from o+ through
+///                                 the source to o- (siemens).
+///   C<name> a b <farads>          capacitor (open at DC).
+///   D<name> anode cathode <model> [temp=<Celsius>]   diode, with one ".model <m> D(IS= N= TNOM=)"
+///                                 card per distinct (Is, n, T).
+///
+/// Shockley diodes match our model I = Is (exp(V / (n Vt)) - 1) + gmin V, Vt = (k/q) T:
+/// - temperature: ".options temp=<C> tnom=<C>" (Celsius = kelvin - 273.15, ngspice's CONSTCtoK)
+///   from SpiceExportOptions::temperature; a diode at another temperature carries "temp=" on its
+///   card and its model "TNOM=" at that same temperature, so ngspice's temperature scaling of IS
+///   (factor (T / TNOM)^(XTI / N) exp(...(T / TNOM - 1))) is exactly 1 and IS is ours;
+/// - k/q: ngspice 39 computes Vt with the CODATA 2014 constants (k/q = 8.617330337217213e-5 V/K,
+///   measured from its diode), physlearn with CODATA 2018 (kBoltzmannOverCharge,
+///   8.617333262145179e-5 V/K): the exported N is n * kBoltzmannOverCharge /
+///   SpiceExportOptions::boltzmann_over_charge (1 + 3.4e-7) so that N Vt_ngspice = n Vt ours to
+///   rounding. Set boltzmann_over_charge = kBoltzmannOverCharge to write n unchanged;
+/// - gmin: ngspice puts ".options gmin" (default 1e-12 S) across every junction. The exported
+///   gmin is SpiceExportOptions::gmin when > 0, else the gmin of the circuit's first Shockley
+///   diode; a diode whose own gmin differs gets a parallel resistor "R<diode>_gmin" of
+///   1 / (gmin_diode - gmin_exported) ohms (negative when smaller; ngspice accepts negative
+///   resistances), which is exact;
+/// - reverse region: below V = -3 n Vt ngspice's diode uses -Is (1 + (3 n Vt / (e V))^3) instead
+///   of Is (exp(V / (n Vt)) - 1) (dioload.c); the two differ by less than 0.05 Is (5e-16 A at
+///   Is = 1e-14 A). Breakdown, series resistance and capacitances are left at their defaults
+///   (none).
+///
+/// Ideal diodes have no SPICE element. They are exported as a steep Shockley diode, model
+/// "dideal": IS = ideal_diode_saturation_current, N = ideal_diode_emission (default 1e-8, so
+/// N Vt = 0.26 nV at 300.15 K). Its error against the ideal constraint: a forward drop of
+/// N Vt ln(1 + I / IS) (about 8 nV at 1 A, 9 nV at 100 A with the defaults) and a reverse leakage
+/// of IS + gmin |V| (1e-11 A at 10 V). ngspice's junction limiting (pnjlim) converges on it in a
+/// handful of Newton iterations (measured: 4-8 on a 1568-100-10 DRN).
+///
+/// Names: SPICE folds case, so every node name is lowercased; characters other than [a-z0-9_]
+/// become '_'; a name that is empty, starts with something other than a letter, or denotes
+/// ground ("0", "gnd") after that, gets the prefix "n"; a name already taken by an earlier node
+/// (index order) gets "_<index>" appended. Ground is "0". Element names go through the same
+/// mapping, then get the element's SPICE letter and "_" in front unless they already start with
+/// that letter (conductance "G0_1_2" -> "R_g0_1_2", source "V_in0" -> "v_in0"); duplicates get
+/// "_<index in its list>". Renamed nodes are listed in comment lines. SpiceNetlist gives every
+/// name, so results map back to the circuit.
+///
+/// Numbers are written with 17 significant digits ("%.17g"), which reads back to the same double.
+#include <string>
+#include <vector>
+
+#include "circuits/circuit.h"
+
+namespace physlearn::circuits {
+
+/// k/q of ngspice 39 (CODATA 2014: k = 1.38064852e-23 J/K, q = 1.6021766208e-19 C), volts per
+/// kelvin; measured from its diode to 1e-16.
+constexpr double kNgspiceBoltzmannOverCharge = 1.38064852e-23 / 1.6021766208e-19;
+
+struct SpiceExportOptions {
+  std::string title = "physlearn circuit";  ///< the title line (line breaks become spaces)
+  /// Kelvin: ".options temp= tnom=" (in Celsius). 0: the first Shockley diode's temperature, or
+  /// 300.15 K (ngspice's default, 27 C) when there is none.
+  double temperature = 0.0;
+  /// ".options" tolerances for tight comparisons; 0 leaves ngspice's default (reltol 1e-3,
+  /// abstol 1e-12 A, vntol 1e-6 V).
+  double reltol = 0.0;
+  double abstol = 0.0;  ///< A
+  double vntol = 0.0;   ///< V
+  /// S: ".options gmin"; 0: the first Shockley diode's gmin (see the file comment); written only
+  /// when the circuit has diodes or this is > 0.
+  double gmin = 0.0;
+  int itl1 = 0;  ///< ".options itl1" (DC Newton iteration limit, ngspice default 100); 0: omit
+  /// The steep Shockley model standing for ideal diodes (see the file comment).
+  double ideal_diode_saturation_current = 1e-14;  ///< A
+  double ideal_diode_emission = 1e-8;
+  /// V/K: the k/q of the simulator that will read the netlist (ngspice 39 by default).
+  double boltzmann_over_charge = kNgspiceBoltzmannOverCharge;
+  bool write_op = true;  ///< write the ".op" card before ".end"
+};
+
+/// A netlist in pieces, with the SPICE name of every node and element so that results read back
+/// by name map to the circuit.
+struct SpiceNetlist {
+  std::string title;
+  std::vector<std::string> header;    ///< comment and ".options" cards
+  std::vector<std::string> elements;  ///< one card per element, in the circuit's list order
+  std::vector<std::string> models;    ///< ".model" cards
+  bool write_op = true;
+
+  std::vector<std::string> node_names;            ///< SPICE name per node index (lowercase)
+  std::vector<std::string> voltage_source_names;  ///< per voltage source ("<name>#branch" holds
+                                                  ///< its current in ngspice)
+  std::vector<std::string> vcvs_names;            ///< per VCVS (also has "#branch")
+  std::vector<std::string> diode_names;           ///< per diode
+  /// Per diode, the model as exported: IS (A), N (already scaled by the k/q ratio), the
+  /// temperature (K) and the junction gmin (S); for ideal diodes the steep model.
+  struct DiodeCard {
+    double saturation_current;
+    double emission;
+    double temperature;
+    double gmin;
+  };
+  std::vector<DiodeCard> diode_cards;
+  double gmin = 1e-12;           ///< S: the ".options gmin" in force (ngspice's default if unset)
+  int omitted_conductances = 0;  ///< conductances left out as opens (g = 0 or 1/g overflows)
+
+  /// The whole netlist: title, header, elements, models, ".op", ".end", one card a line, each
+  /// line ending in '\n'.
+  std::string text() const;
+};
+
+/// Exports `circuit` (validated first: physlearn::Error for invalid element values).
+SpiceNetlist export_spice(const Circuit& circuit, const SpiceExportOptions& options = {});
+
+/// export_spice(circuit, options).text().
+std::string write_spice_netlist(const Circuit& circuit, const SpiceExportOptions& options = {});
+
+/// A SPICE-safe, lowercase node name for `name` (the first step of the mapping above, without
+/// the de-duplication).
+std::string spice_safe_name(const std::string& name);
+
+/// A number as written in netlists: 17 significant digits ("%.17g").
+std::string spice_number(double value);
+
+}  // namespace physlearn::circuits

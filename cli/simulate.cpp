@@ -1,0 +1,262 @@
+#include "cli/simulate.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "circuits/drn.h"
+#include "core/error.h"
+#include "core/schema.h"
+#include "data/dataset.h"
+#include "learning/ep.h"
+#include "learning/experiment.h"
+#include "solvers/transient_layered.h"
+
+namespace physlearn::cli {
+namespace {
+
+/// A node to record: its name and where its potential is found.
+struct Probe {
+  std::string name;
+  int layer = -1;  ///< -1: an input source (constant), else the index into the state's layers
+  int unit = 0;
+};
+
+std::string layer_node_name(int layer, int layers, int unit) {
+  return layer == layers - 1 ? "out" + std::to_string(unit)
+                             : "h" + std::to_string(layer + 1) + "_" + std::to_string(unit);
+}
+
+/// Parses "in<k>", "h<l>_<i>" or "out<i>" against the network's sizes.
+Probe parse_probe(const std::string& name, const circuits::LayeredNetwork& net) {
+  const int layers = net.num_weight_layers();
+  auto bad = [&](const std::string& why) {
+    return Error(cat("--nodes: '", name, "': ", why, " (names: in<k> for k < ", net.sizes[0],
+                     ", h<l>_<i> for hidden layer l >= 1", ", out<i> for i < ", net.sizes.back(),
+                     ")"));
+  };
+  auto number = [&](const std::string& text) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+      throw bad("not a node name");
+    return std::stoi(text);
+  };
+  Probe p{name};
+  if (name.rfind("in", 0) == 0) {
+    p.unit = number(name.substr(2));
+    if (p.unit >= net.sizes[0]) throw bad("no such input");
+    return p;
+  }
+  if (name.rfind("out", 0) == 0) {
+    p.layer = layers - 1;
+    p.unit = number(name.substr(3));
+  } else if (name.rfind("h", 0) == 0 && name.find('_') != std::string::npos) {
+    const std::size_t bar = name.find('_');
+    const int l = number(name.substr(1, bar - 1));
+    if (l < 1 || l >= layers) throw bad("no such hidden layer");
+    p.layer = l - 1;
+    p.unit = number(name.substr(bar + 1));
+  } else {
+    throw bad("not a node name");
+  }
+  if (p.unit >= net.sizes[static_cast<std::size_t>(p.layer) + 1]) throw bad("no such unit");
+  return p;
+}
+
+/// The outputs and the first two units of each half of the first hidden layer (each diode
+/// polarity).
+std::vector<Probe> default_probes(const circuits::LayeredNetwork& net) {
+  const int layers = net.num_weight_layers();
+  std::vector<Probe> probes;
+  if (layers > 1) {
+    const int n = net.sizes[1];
+    for (int i : {0, 1, n / 2, n / 2 + 1})
+      if (i < n && (probes.empty() || probes.back().unit < i))
+        probes.push_back({layer_node_name(0, layers, i), 0, i});
+  }
+  for (int i = 0; i < net.sizes.back(); ++i)
+    probes.push_back({layer_node_name(layers - 1, layers, i), layers - 1, i});
+  return probes;
+}
+
+/// One phase of the step: its label, what it does at the outputs, where it starts.
+struct Phase {
+  std::string label;
+  double beta = 0.0;
+  bool clamped = false;
+  double clamp_sign = 0.0;  ///< cl: clamp to o + sign eta (y - o); chl: 0 (clamp to y)
+};
+
+std::vector<Phase> phases_of(const learning::LearningParams& lp) {
+  const auto variant = learning::parse_ep_variant(lp.variant, "learning.variant");
+  const bool plus = variant != learning::EpVariant::Negative;
+  const bool minus = variant != learning::EpVariant::Positive;
+  std::vector<Phase> phases = {{"free"}};
+  if (lp.rule == "chl") {
+    phases.push_back({"clamp", 0.0, true, 0.0});
+  } else if (lp.rule == "cl") {
+    if (plus) phases.push_back({"clamp+", 0.0, true, 1.0});
+    if (minus) phases.push_back({"clamp-", 0.0, true, -1.0});
+  } else {
+    if (plus) phases.push_back({"nudge+", lp.beta});
+    if (minus) phases.push_back({"nudge-", -lp.beta});
+  }
+  return phases;
+}
+
+}  // namespace
+
+CLI::App* add_simulate_subcommand(CLI::App& app, SimulateArgs& args) {
+  auto* sim = app.add_subcommand(
+      "simulate", "one training step of one sample simulated in time (transients); waveforms");
+  sim->add_option("experiment", args.experiment, "experiment JSON file")->required();
+  sim->add_option("--sample", args.sample, "training sample index (default 0)");
+  sim->add_option("--out", args.out, "results folder: waveforms.csv, simulate.json")->required();
+  sim->add_option("--nodes", args.nodes,
+                  "comma-separated nodes to record: in<k>, h<l>_<i>, out<i> (default: the "
+                  "outputs and a few hidden nodes)");
+  sim->add_option("--set", args.sets, "override a config key")->allow_extra_args(false);
+  return sim;
+}
+
+int simulate_command(const SimulateArgs& args) {
+  using Clock = std::chrono::steady_clock;
+  learning::ExperimentConfig config = learning::load_experiment(args.experiment, args.sets);
+  const learning::LearningParams& lp = config.learning;
+  circuits::LayeredNetwork net =
+      circuits::build_drn(config.network, static_cast<std::uint64_t>(config.seed));
+  for (auto& w : net.weights) w = w.cwiseMax(lp.g_min).cwiseMin(lp.g_max);
+  const data::Split split = data::load(config.data, static_cast<unsigned>(config.seed));
+  if (args.sample < 0 || args.sample >= split.train.num_samples())
+    throw Error(cat("--sample: ", args.sample, ": must be in [0, ", split.train.num_samples(),
+                    ") (the training set of data.type \"", config.data.type, "\")"));
+  const Eigen::MatrixXd inputs = split.train.inputs.row(args.sample).cast<double>();
+  const int label = split.train.labels[static_cast<std::size_t>(args.sample)];
+  Eigen::MatrixXd targets = Eigen::MatrixXd::Zero(1, net.num_outputs());
+  targets(0, label) = 1.0;
+  const Eigen::MatrixXd voltages = net.input_voltages(inputs);
+
+  std::vector<Probe> probes;
+  if (args.nodes.empty()) {
+    probes = default_probes(net);
+  } else {
+    std::stringstream list(args.nodes);
+    std::string name;
+    while (std::getline(list, name, ','))
+      if (!name.empty()) probes.push_back(parse_probe(name, net));
+    if (probes.empty()) throw Error("--nodes: no node names given");
+  }
+  const std::vector<Phase> phases = phases_of(lp);
+
+  solvers::TransientLayeredSolver solver(config.solver, net);
+  std::ostringstream csv;
+  csv.precision(12);
+  csv << "time,phase";
+  for (const auto& p : probes) csv << "," << p.name;
+  csv << "\n";
+  long rows = 0;
+  double phase_start = 0.0;
+  std::string current;
+  solver.set_observer([&](Eigen::Index, double t, const std::vector<Eigen::VectorXd>& layers) {
+    csv << phase_start + t << "," << current;
+    for (const auto& p : probes)
+      csv << ","
+          << (p.layer < 0 ? voltages(0, p.unit)
+                          : layers[static_cast<std::size_t>(p.layer)](p.unit));
+    csv << "\n";
+    ++rows;
+  });
+
+  solver.set_inputs(net, voltages);
+  json out_phases = json::array();
+  solvers::LayeredState free = solvers::LayeredState::zeros(net, 1);
+  for (const Phase& phase : phases) {
+    const bool is_free = phase.label == "free";
+    solvers::LayeredState state = free;
+    Eigen::MatrixXd clamp;
+    solvers::PhaseNudge nudge = solvers::PhaseNudge::free();
+    if (phase.clamped) {
+      clamp = phase.clamp_sign == 0.0
+                  ? targets
+                  : Eigen::MatrixXd(free.outputs() +
+                                    phase.clamp_sign * lp.eta * (targets - free.outputs()));
+      nudge = solvers::PhaseNudge::clamped(clamp);
+    } else if (phase.beta != 0.0) {
+      nudge = solvers::PhaseNudge::nudge(phase.beta, targets);
+    }
+    current = phase.label;
+    const auto start = Clock::now();
+    solver.relax(net, nudge, state);
+    const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+    const solvers::PhasePhysics& p = solver.last_physics()->front();
+    json j;
+    j["phase"] = phase.label;
+    j["beta"] = phase.beta;
+    if (phase.clamped) j["clamp"] = std::vector<double>(clamp.data(), clamp.data() + clamp.size());
+    j["starts_from"] = is_free ? "zeros" : "the free state";
+    j["start_time"] = phase_start;
+    j["settling_time"] = p.settling_time;
+    j["duration"] = p.duration;
+    j["energy"] = {{"sources", p.energy_sources},
+                   {"nudge", p.energy_nudge},
+                   {"conductances", p.energy_conductances},
+                   {"diodes", p.energy_diodes},
+                   {"impulse", p.energy_impulse},
+                   {"stored_change", p.energy_stored_change},
+                   {"balance", p.energy_sources + p.energy_nudge - p.energy_conductances -
+                                   p.energy_diodes - p.energy_impulse - p.energy_stored_change}};
+    j["power_end"] = p.power_end;
+    j["steps"] = p.steps;
+    j["diode_switches"] = p.events;
+    j["wall_seconds"] = wall;
+    const Eigen::MatrixXd& o = state.outputs();
+    j["outputs"] = std::vector<double>(o.data(), o.data() + o.size());
+    out_phases.push_back(j);
+    phase_start += p.duration;
+    if (is_free) free = state;
+    std::cout << phase.label << ": settled in " << p.settling_time << " s (" << p.steps
+              << " steps, " << p.events << " diode switches, " << wall << " s wall), energy from "
+              << "sources " << p.energy_sources << " J, dissipated " << p.energy_conductances
+              << " J\n";
+  }
+
+  json layers = json::array();
+  for (int l = 0; l < net.num_weight_layers(); ++l)
+    layers.push_back({{"layer", l + 1 == net.num_weight_layers() ? std::string("out")
+                                                                 : "h" + std::to_string(l + 1)},
+                      {"nodes", net.sizes[static_cast<std::size_t>(l) + 1]},
+                      {"farads", solver.capacitance()[static_cast<std::size_t>(l)]}});
+  const solvers::SolverParams& sp = config.solver;
+  json result;
+  result["experiment"] = config.name;
+  result["sample"] = args.sample;
+  result["label"] = label;
+  result["rule"] = lp.rule;
+  result["variant"] = lp.variant;
+  result["sizes"] = net.sizes;
+  result["capacitance"] = {
+      {"layers", layers},
+      {"inputs", "held by ideal voltage sources: no dynamics, no capacitance modelled"}};
+  result["transient"] = {{"rtol", sp.transient_rtol},
+                         {"atol", sp.transient_atol},
+                         {"settle", sp.transient_settle},
+                         {"final_tol", sp.transient_final_tol},
+                         {"slew_tol", sp.transient_slew_tol},
+                         {"hold", sp.transient_hold},
+                         {"max_duration", sp.transient_max_duration},
+                         {"max_steps", sp.transient_max_steps}};
+  result["phases"] = out_phases;
+  json names = json::array();
+  for (const auto& p : probes) names.push_back(p.name);
+  result["nodes"] = names;
+  result["waveforms"] = {{"file", "waveforms.csv"}, {"rows", rows}};
+
+  std::filesystem::create_directories(args.out);
+  write_file_atomic(args.out + "/waveforms.csv", csv.str());
+  write_file_atomic(args.out + "/simulate.json", result.dump(2) + "\n");
+  std::cout << "results in " << args.out << "/simulate.json, " << args.out << "/waveforms.csv\n";
+  return 0;
+}
+
+}  // namespace physlearn::cli
