@@ -160,7 +160,8 @@ TEST_CASE("fashion-mnist experiment files run (shortened) and gradcheck agrees w
     return;
   }
   auto dir = scratch("fmnist");
-  for (const char* file : {"experiments/quickstart.json", "experiments/fmnist-drn-xs.json"}) {
+  for (const char* file : {"experiments/quickstart.json", "experiments/fmnist-drn-xs.json",
+                           "experiments/fmnist-drn-1h.json", "experiments/compare-rules.json"}) {
     CAPTURE(file);
     auto r = physlearn(std::string("run ") + file +
                            " --quiet --set learning.epochs=1 --set data.train_size=2000 "
