@@ -3,6 +3,8 @@
 // `physlearn bench spice` printing its figures.
 #include <doctest/doctest.h>
 
+#include "cli_support.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -16,34 +18,13 @@ using json = nlohmann::json;
 
 namespace {
 
-struct Run {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using Run = cli_test::Outcome;
+using cli_test::slurp;
 
 Run run_physlearn(const std::string& arguments, const fs::path& dir) {
-  fs::create_directories(dir);
-  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string command = std::string("cd '") + PHYSLEARN_SOURCE_DIR + "' && '" +
-                              PHYSLEARN_BINARY + "' " + arguments + " > '" + out.string() +
-                              "' 2> '" + err.string() + "'";
-  const int raw = std::system(command.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_text(out), read_text(err)};
+  return cli_test::physlearn(arguments, dir);
 }
-
-fs::path fresh(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("physlearn_cli_ngspice_" + name);
-  fs::remove_all(dir);
-  return dir;
-}
+fs::path fresh(const std::string& name) { return cli_test::scratch("ngspice_" + name); }
 
 }  // namespace
 
@@ -61,8 +42,8 @@ TEST_CASE("cli: xor trained through ngspice follows the converged layered solver
                               layered / "log");
   INFO(b.err);
   REQUIRE(b.status == 0);
-  const json x = json::parse(read_text(spice / "results.json"));
-  const json y = json::parse(read_text(layered / "results.json"));
+  const json x = json::parse(slurp(spice / "results.json"));
+  const json y = json::parse(slurp(layered / "results.json"));
   REQUIRE(x["epochs"].size() == 25);
   REQUIRE(y["epochs"].size() == 25);
   double worst = 0.0;

@@ -2,6 +2,8 @@
 // non-zero with a message naming the key, results are reproducible bit for bit.
 #include <doctest/doctest.h>
 
+#include "cli_support.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,36 +16,11 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::string kSource = PHYSLEARN_SOURCE_DIR;
-const std::string kBinary = PHYSLEARN_BINARY;
+using cli_test::Outcome;
+using cli_test::physlearn;
+using cli_test::slurp;
 
-struct Outcome {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-fs::path scratch(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("physlearn_cli_test_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-Outcome physlearn(const std::string& arguments, const fs::path& dir) {
-  const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
-  const std::string command = "cd '" + kSource + "' && '" + kBinary + "' " + arguments + " > '" + out +
-                              "' 2> '" + err + "'";
-  const int raw = std::system(command.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
-}
+fs::path scratch(const std::string& name) { return cli_test::scratch("cli_" + name); }
 
 bool have_fashion_mnist() {
   return fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");

@@ -1,6 +1,8 @@
 // `physlearn simulate`: one training step simulated as transients; waveforms and phase figures.
 #include <doctest/doctest.h>
 
+#include "cli_support.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,35 +21,12 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::string kSource = PHYSLEARN_SOURCE_DIR;
-const std::string kBinary = PHYSLEARN_BINARY;
+using Result = cli_test::Outcome;
+using cli_test::slurp;
 
-struct Result {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-fs::path fresh_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("physlearn_simulate_test_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
+fs::path fresh_dir(const std::string& name) { return cli_test::scratch("simulate_" + name); }
 Result simulate(const std::string& arguments, const fs::path& dir) {
-  const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
-  const std::string command = "cd '" + kSource + "' && '" + kBinary + "' simulate " + arguments +
-                              " > '" + out + "' 2> '" + err + "'";
-  const int raw = std::system(command.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_text(out), read_text(err)};
+  return cli_test::physlearn("simulate " + arguments, dir);
 }
 
 std::vector<std::vector<std::string>> read_csv(const fs::path& path) {
@@ -74,7 +53,7 @@ TEST_CASE("simulate: waveforms and per-phase figures of one EP step on XOR") {
   REQUIRE(r.status == 0);
   CHECK(r.out.find("free: settled in") != std::string::npos);
 
-  const json j = json::parse(read_text(out / "simulate.json"));
+  const json j = json::parse(slurp(out / "simulate.json"));
   CHECK(j["sample"] == 2);
   CHECK(j["label"] == 1);            // XOR point (1, 0)
   REQUIRE(j["phases"].size() == 3);  // centered EP: free, +beta, -beta
@@ -93,7 +72,7 @@ TEST_CASE("simulate: waveforms and per-phase figures of one EP step on XOR") {
   }
 
   // The free phase ends where the converged steady-state solver puts it.
-  auto config = physlearn::learning::load_experiment(kSource + "/experiments/xor.json", {});
+  auto config = physlearn::learning::load_experiment(std::string(PHYSLEARN_SOURCE_DIR) + "/experiments/xor.json", {});
   auto net = physlearn::circuits::build_drn(config.network, 1);
   const auto split = physlearn::data::load(config.data, 1);
   const Eigen::MatrixXd inputs = split.train.inputs.row(2).cast<double>();
@@ -141,7 +120,7 @@ TEST_CASE("simulate: transient keys from a layered experiment's solver section; 
                               dir);
     INFO(r.err);
     REQUIRE(r.status == 0);
-    const json j = json::parse(read_text(out / "simulate.json"));
+    const json j = json::parse(slurp(out / "simulate.json"));
     CHECK(j["capacitance"]["layers"][0]["farads"].get<double>() == doctest::Approx(2e-12));
     CHECK(j["capacitance"]["layers"][1]["farads"].get<double>() == doctest::Approx(5e-12));
     CHECK(j["transient"]["settle"] == "slew");

@@ -3,6 +3,8 @@
 // export-spice` read back and solved against the in-process network with EP's nudge.
 #include <doctest/doctest.h>
 
+#include "cli_support.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -25,35 +27,12 @@ using physlearn::circuits::kNgspiceBoltzmannOverCharge;
 
 namespace {
 
-const std::string kSource = PHYSLEARN_SOURCE_DIR;
-const std::string kBinary = PHYSLEARN_BINARY;
+using cli_test::Outcome;
+using cli_test::slurp;
 
-struct Outcome {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-fs::path scratch(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("physlearn_cli_spice_test_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
+fs::path scratch(const std::string& name) { return cli_test::scratch("spice_" + name); }
 Outcome run_physlearn(const std::string& arguments, const fs::path& dir) {
-  const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
-  const std::string command = "cd '" + kSource + "' && '" + kBinary + "' " + arguments + " > '" +
-                              out + "' 2> '" + err + "'";
-  const int raw = std::system(command.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+  return cli_test::physlearn(arguments, dir);
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -240,7 +219,7 @@ struct Reference {
 };
 
 Reference reference(const std::string& experiment, int sample) {
-  auto config = physlearn::learning::load_experiment(kSource + "/" + experiment, {});
+  auto config = physlearn::learning::load_experiment(std::string(PHYSLEARN_SOURCE_DIR) + "/" + experiment, {});
   auto net =
       physlearn::circuits::build_drn(config.network, static_cast<std::uint64_t>(config.seed));
   for (auto& w : net.weights) w = w.cwiseMax(config.learning.g_min).cwiseMin(config.learning.g_max);

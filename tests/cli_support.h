@@ -1,0 +1,48 @@
+#pragma once
+// Running the physlearn program from the end-to-end tests (tests/cli_*_test.cpp).
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace cli_test {
+
+namespace fs = std::filesystem;
+
+/// Exit status and captured output of one run of the program.
+struct Outcome {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+inline std::string slurp(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// A fresh, empty temporary folder physlearn_test_<name> (names must be unique across test files,
+/// which ctest runs in parallel).
+inline fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("physlearn_test_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+/// Runs `physlearn ARGUMENTS` from the source folder; stdout and stderr are kept in `dir`.
+inline Outcome physlearn(const std::string& arguments, const fs::path& dir) {
+  fs::create_directories(dir);
+  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
+  const std::string command = std::string("cd '") + PHYSLEARN_SOURCE_DIR + "' && '" +
+                              PHYSLEARN_BINARY + "' " + arguments + " > '" + out.string() +
+                              "' 2> '" + err.string() + "'";
+  const int raw = std::system(command.c_str());
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+}
+
+}  // namespace cli_test
