@@ -25,7 +25,6 @@ class CircuitModel final : public Model {
       : lp_(config.learning),
         net_(circuits::build_drn(config.network, static_cast<std::uint64_t>(config.seed))),
         rule_(make_rule(lp_.rule, lp_.variant, lp_.beta, lp_.eta, "learning.rule")),
-        devices_({lp_.g_min, lp_.g_max}),
         optimizer_(lp_.momentum, lp_.lr_weights, lp_.lr_biases, lp_.lr_decay),
         direction_(ParameterGradient::zeros_like(net_)) {
     for (auto& w : net_.weights) w = w.cwiseMax(lp_.g_min).cwiseMin(lp_.g_max);
@@ -137,7 +136,6 @@ class CircuitModel final : public Model {
   LearningParams lp_;
   circuits::LayeredNetwork net_;
   Rule rule_;
-  devices::IdealDeviceArray devices_;
   SgdMomentum optimizer_;
   std::unique_ptr<devices::Chip> chip_;
   std::unique_ptr<LearningController> controller_;
