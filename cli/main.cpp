@@ -24,6 +24,7 @@
 #include "learning/compare.h"
 #include "learning/experiment.h"
 #include "learning/gradcheck.h"
+#include "learning/transfer.h"
 #include "solvers/newton.h"
 #include "solvers/ngspice.h"
 
@@ -52,6 +53,16 @@ int compare_command(const std::string& file, const std::string& rules, const std
   const json comparison = learning::compare_rules(config, names, dir, quiet);
   std::cout << learning::compare_table(comparison) << "results in " << dir << "/compare.json, "
             << dir << "/compare.csv\n";
+  return 0;
+}
+
+int transfer_command(const std::string& file, const std::string& out,
+                     const std::vector<std::string>& sets, bool quiet) {
+  learning::ExperimentConfig config = learning::load_experiment(file, sets);
+  const std::string dir = !out.empty() ? out : "runs/" + config.name;
+  const json transfer = learning::run_transfer(config, dir, quiet);
+  std::cout << learning::transfer_table(transfer) << "results in " << dir << "/transfer.json, "
+            << dir << "/transfer.csv\n";
   return 0;
 }
 
@@ -249,6 +260,13 @@ int main(int argc, char** argv) {
   cmp->add_option("--set", sets, "override a config key")->allow_extra_args(false);
   cmp->add_flag("--quiet", quiet, "no progress on stderr");
 
+  auto* transfer = app.add_subcommand(
+      "transfer", "mortal computation: train on chip A, program onto chip B, fine-tune; a table");
+  transfer->add_option("experiment", file, "experiment JSON file with chip and transfer sections")->required();
+  transfer->add_option("--out", out, "results folder (default: runs/<name>)");
+  transfer->add_option("--set", sets, "override a config key")->allow_extra_args(false);
+  transfer->add_flag("--quiet", quiet, "no progress on stderr");
+
   std::string backend = "native";
   auto* solve = app.add_subcommand(
       "solve", "DC steady state of a circuit (JSON, or else a SPICE netlist); prints JSON");
@@ -284,6 +302,7 @@ int main(int argc, char** argv) {
     if (*run) return run_command(file, out, sets, quiet);
     if (*grad) return gradcheck_command(file, sets, check);
     if (*cmp) return compare_command(file, rules, out, sets, quiet);
+    if (*transfer) return transfer_command(file, out, sets, quiet);
     if (*solve) return solve_command(file, backend);
     if (*export_spice) return export_spice_command(file, export_sample, export_phase, out);
     if (*schema) return schema_command(section);

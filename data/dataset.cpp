@@ -24,6 +24,9 @@ void describe(Schema& schema, DataParams& params) {
       .min(0);
   schema.field("test_size", params.test_size, "fashion-mnist: first N test samples (0: all)")
       .min(0);
+  schema.field("pool", params.pool,
+               "fashion-mnist: average-pool k x k pixel blocks, giving (28 / k)^2 inputs")
+      .min(1).max(28);
   schema.field("samples", params.samples, "two-moons: samples in each of train and test").min(2);
   schema.field("noise", params.noise, "two-moons: standard deviation of the jitter").min(0.0);
   schema.field("seed", params.seed, "seed of synthetic sets (0: the experiment's seed)").min(0);
@@ -35,7 +38,8 @@ constexpr std::uint32_t kIdxImagesMagic = 2051;  ///< 0x00000803: unsigned bytes
 constexpr std::uint32_t kIdxLabelsMagic = 2049;  ///< 0x00000801: unsigned bytes, 1 dimension
 constexpr double kPi = 3.14159265358979323846;
 constexpr int kFashionClasses = 10;
-constexpr int kFashionPixels = 28 * 28;
+constexpr int kFashionSide = 28;
+constexpr int kFashionPixels = kFashionSide * kFashionSide;
 
 /// Reads an IDX file through zlib, which passes plain (uncompressed) files through unchanged.
 /// Every failure throws physlearn::Error whose message starts with the file name.
@@ -246,6 +250,20 @@ std::vector<int> read_idx_labels(const std::string& filename, int max_samples) {
   return read_labels(filename, max_samples).labels;
 }
 
+InputMatrix average_pool(const InputMatrix& images, int side, int k) {
+  if (k < 1 || side % k != 0 || images.cols() != static_cast<Eigen::Index>(side) * side)
+    throw Error(cat("average_pool: ", images.cols(), " pixels cannot be pooled over ", k, " x ", k,
+                    " blocks of a ", side, " x ", side, " image"));
+  const int out_side = side / k;
+  InputMatrix out = InputMatrix::Zero(images.rows(), static_cast<Eigen::Index>(out_side) * out_side);
+  const float scale = 1.0f / static_cast<float>(k * k);
+  for (Eigen::Index s = 0; s < images.rows(); ++s)
+    for (int r = 0; r < side; ++r)
+      for (int c = 0; c < side; ++c)
+        out(s, (r / k) * out_side + c / k) += images(s, r * side + c) * scale;
+  return out;
+}
+
 Split load(const DataParams& params, unsigned experiment_seed) {
   if (params.type == "xor") return {make_xor(), make_xor()};
   if (params.type == "two-moons") {
@@ -264,6 +282,13 @@ Split load(const DataParams& params, unsigned experiment_seed) {
     Split split;
     split.train = load_fashion_part(params.path, "train", params.train_size);
     split.test = load_fashion_part(params.path, "t10k", params.test_size);
+    if (params.pool != 1) {
+      if (kFashionSide % params.pool != 0)
+        throw ConfigError("data.pool", std::to_string(params.pool),
+                          "must divide 28 (1, 2, 4, 7, 14 or 28)");
+      split.train.inputs = average_pool(split.train.inputs, kFashionSide, params.pool);
+      split.test.inputs = average_pool(split.test.inputs, kFashionSide, params.pool);
+    }
     return split;
   }
   throw ConfigError("data.type", params.type, "must be one of: xor, two-moons, fashion-mnist");

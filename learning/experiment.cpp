@@ -70,6 +70,20 @@ void describe(Schema& s, ExperimentConfig& c) {
                      [&c](Schema& sub) { devices::describe(sub, c.chip); });
   s.section("controller", "learning controller: desired changes to programming pulses (with a chip)",
             [&c](Schema& sub) { describe(sub, c.controller); });
+  s.field("initial_network", c.initial_network,
+          "network.json of an earlier run to start from (programmed onto the chip, open loop unless "
+          "controller.verify_iterations); empty: the seeded initial conductances");
+  s.optional_section("transfer", "the mortal-transfer protocol of physlearn transfer (chip A to chip B)",
+                     c.has_transfer, [&c](Schema& sub) { describe(sub, c.transfer); });
+  s.optional_section("crossbar",
+                     "lay the weight layers out on crossbars with wire and access resistance "
+                     "(solver.type \"newton\": every phase solved on the full circuit)",
+                     c.has_crossbar, [&c](Schema& sub) { circuits::describe(sub, c.crossbar); });
+}
+
+double crossbar_g_unit(const ExperimentConfig& c) {
+  if (c.crossbar.g_unit > 0.0) return c.crossbar.g_unit;
+  return c.has_chip ? c.chip.g_unit : 1e-4;
 }
 
 namespace {
@@ -95,7 +109,8 @@ void validate(ExperimentConfig& c) {
   if (c.network.init == "uniform" && c.network.init_high < c.network.init_low)
     throw ConfigError("network.init_high", json_text(json(c.network.init_high)),
                       "must be >= network.init_low");
-  const int features = c.data.type == "fashion-mnist" ? 784 : 2;
+  const int side = c.data.pool > 0 ? 28 / c.data.pool : 28;
+  const int features = c.data.type == "fashion-mnist" ? side * side : 2;
   if (c.network.inputs != features)
     throw ConfigError("network.inputs", std::to_string(c.network.inputs),
                       "must equal the features of data.type \"" + c.data.type + "\" (" +
@@ -108,6 +123,19 @@ void validate(ExperimentConfig& c) {
   if (c.solver.type == "layered" && c.network.diode == "shockley")
     throw ConfigError("solver.type", "\"layered\"",
                       "needs network.diode \"ideal\" or \"none\" (use \"newton\" for shockley diodes)");
+  if (!c.initial_network.empty() && c.learning.rule == "backprop")
+    throw ConfigError("initial_network", "\"" + c.initial_network + "\"",
+                      "applies to circuits, not to the backprop baseline");
+  if (c.has_crossbar && c.solver.type != "newton")
+    throw ConfigError("solver.type", "\"" + c.solver.type + "\"",
+                      "must be \"newton\" with a crossbar section (the phases are solved on the "
+                      "full crossbar circuit)");
+  if (c.has_crossbar && c.has_chip && c.crossbar.g_unit > 0.0 && c.crossbar.g_unit != c.chip.g_unit)
+    throw ConfigError("crossbar.g_unit", json_text(json(c.crossbar.g_unit)),
+                      "must equal chip.g_unit (" + json_text(json(c.chip.g_unit)) + ") or be 0");
+  if (c.has_crossbar && c.learning.alignment_every > 0)
+    throw ConfigError("learning.alignment_every", std::to_string(c.learning.alignment_every),
+                      "must be 0 with a crossbar (the exact gradient needs the layered view)");
   if (c.network.diode != "none")
     for (std::size_t l = 0; l < c.network.hidden.size(); ++l)
       if (c.network.hidden[l] % 2 != 0)

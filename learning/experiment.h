@@ -6,12 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "circuits/crossbar.h"
 #include "circuits/drn.h"
 #include "core/schema.h"
 #include "data/dataset.h"
 #include "devices/chip.h"
 #include "learning/controller.h"
 #include "learning/model.h"
+#include "learning/transfer.h"
 #include "solvers/equilibrium.h"
 
 namespace physlearn::learning {
@@ -62,7 +64,17 @@ struct ExperimentConfig {
   bool has_chip = false;      ///< a "chip" section was given: devices stand behind the conductances
   devices::ChipParams chip;
   ControllerParams controller;
+  /// A network.json written by an earlier run: the network starts from it (programmed onto the
+  /// chip's devices when there is a chip; see learning/transfer.h). Empty: the seeded init.
+  std::string initial_network;
+  bool has_transfer = false;  ///< a "transfer" section was given (physlearn transfer)
+  TransferParams transfer;
+  bool has_crossbar = false;  ///< a "crossbar" section was given: weight layers laid on crossbars
+  circuits::CrossbarParams crossbar;
 };
+
+/// Siemens per network unit of a crossbar: crossbar.g_unit, else chip.g_unit, else 1e-4.
+double crossbar_g_unit(const ExperimentConfig& config);
 
 void describe(Schema& schema, ExperimentConfig& config);
 

@@ -5,9 +5,11 @@
 #include "devices/device.h"
 #include "learning/backprop.h"
 #include "learning/controller.h"
+#include "learning/crossbar.h"
 #include "learning/experiment.h"
 #include "learning/optimizer.h"
 #include "learning/rules.h"
+#include "learning/transfer.h"
 
 namespace physlearn::learning {
 namespace {
@@ -28,14 +30,30 @@ class CircuitModel final : public Model {
         optimizer_(lp_.momentum, lp_.lr_weights, lp_.lr_biases, lp_.lr_decay),
         direction_(ParameterGradient::zeros_like(net_)) {
     for (auto& w : net_.weights) w = w.cwiseMax(lp_.g_min).cwiseMin(lp_.g_max);
+    circuits::LayeredNetwork start;
+    if (!config.initial_network.empty()) {
+      start = net_;
+      load_network(config.initial_network, start);
+      for (auto& w : start.weights) w = w.cwiseMax(lp_.g_min).cwiseMin(lp_.g_max);
+      net_.biases = start.biases;  // sources: set exactly
+    }
     if (config.has_chip) {
       // The devices hold the conductances: the network sees what they were programmed to.
       chip_ = std::make_unique<devices::Chip>(config.chip, net_.weights);
       controller_ = std::make_unique<LearningController>(config.controller, *chip_,
                                                          static_cast<std::uint64_t>(config.chip.seed));
+      // A network from elsewhere goes through this chip's own devices, from their fresh state.
+      if (!config.initial_network.empty())
+        for (int l = 0; l < net_.num_weight_layers(); ++l)
+          controller_->program(l, net_.weights[l], start.weights[l] - chip_->conductances(l));
       for (int l = 0; l < net_.num_weight_layers(); ++l) controller_->read(l, net_.weights[l]);
+    } else if (!config.initial_network.empty()) {
+      net_.weights = start.weights;
     }
     solver_ = solvers::make_solver(config.solver, net_);
+    if (config.has_crossbar)
+      crossbar_ = std::make_unique<CrossbarPhases>(net_, config.crossbar, crossbar_g_unit(config),
+                                                   config.solver, rule_);
     if (lp_.alignment_every > 0) {
       if (!net_.ideal_diodes && config.network.diode != "none")
         throw ConfigError("learning.alignment_every", std::to_string(lp_.alignment_every),
@@ -47,15 +65,20 @@ class CircuitModel final : public Model {
 
   long num_parameters() const override { return net_.num_parameters(); }
   std::string description() const override {
-    return "DRN " + sizes_text(net_.sizes) + ", rule " + rule_.name() + ", solver " + solver_->name();
+    return "DRN " + sizes_text(net_.sizes) + (crossbar_ ? " on crossbars" : "") + ", rule " +
+           rule_.name() + ", solver " + solver_->name();
   }
 
   void train_batch(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
                    Eigen::MatrixXd& outputs) override {
     read_chip();
     voltages_ = net_.input_voltages(inputs);
-    rule_direction(rule_, net_, *solver_, voltages_, targets, free_, direction_);
-    outputs = free_.outputs();
+    if (crossbar_) {
+      crossbar_->direction(net_, voltages_, targets, outputs, direction_);
+    } else {
+      rule_direction(rule_, net_, *solver_, voltages_, targets, free_, direction_);
+      outputs = free_.outputs();
+    }
     if (reference_ && batch_++ % lp_.alignment_every == 0) measure_alignment(targets);
     constexpr double kUnbounded = std::numeric_limits<double>::infinity();
     for (int l = 0; l < net_.num_weight_layers(); ++l) {
@@ -71,6 +94,10 @@ class CircuitModel final : public Model {
   void predict(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& outputs) override {
     read_chip();
     voltages_ = net_.input_voltages(inputs);
+    if (crossbar_) {
+      crossbar_->predict(net_, voltages_, outputs);
+      return;
+    }
     auto state = solvers::LayeredState::zeros(net_, inputs.rows());
     solver_->set_inputs(net_, voltages_);
     solver_->relax(net_, solvers::PhaseNudge::free(), state);
@@ -93,6 +120,11 @@ class CircuitModel final : public Model {
 
   void save(const std::string& out_dir) override {
     if (chip_) chip_->save(out_dir + "/chip.json");
+    // The trained network (noise-free device conductances with a chip), for initial_network.
+    circuits::LayeredNetwork trained = net_;
+    if (chip_)
+      for (int l = 0; l < trained.num_weight_layers(); ++l) trained.weights[l] = chip_->conductances(l);
+    save_network(trained, out_dir + "/network.json");
   }
 
   std::vector<LayerAlignment> take_alignment() override {
@@ -140,6 +172,7 @@ class CircuitModel final : public Model {
   std::unique_ptr<devices::Chip> chip_;
   std::unique_ptr<LearningController> controller_;
   std::unique_ptr<solvers::EquilibriumSolver> solver_;
+  std::unique_ptr<CrossbarPhases> crossbar_;  ///< phases on the full crossbar circuit, if any
   std::unique_ptr<solvers::CoordinateDescentSolver> reference_;
   ParameterGradient direction_;
   solvers::LayeredState free_;

@@ -138,7 +138,8 @@ TEST_CASE("fashion-mnist experiment files run (shortened) and gradcheck agrees w
   }
   auto dir = scratch("fmnist");
   for (const char* file : {"experiments/quickstart.json", "experiments/fmnist-drn-xs.json",
-                           "experiments/fmnist-drn-1h.json", "experiments/compare-rules.json"}) {
+                           "experiments/fmnist-drn-1h.json", "experiments/compare-rules.json",
+                           "experiments/fmnist-crossbar.json", "experiments/mortal-transfer.json"}) {
     CAPTURE(file);
     auto r = physlearn(std::string("run ") + file +
                            " --quiet --set learning.epochs=1 --set data.train_size=2000 "
@@ -219,4 +220,48 @@ TEST_CASE("in-situ training on a seeded chip: pulses counted, chip saved, same s
   // Without a chip section no chip is written.
   REQUIRE(physlearn("run experiments/xor.json --quiet --set learning.epochs=2 --out '" + (dir / "c").string() + "'", dir).status == 0);
   CHECK_FALSE(fs::exists(dir / "c/chip.json"));
+}
+
+TEST_CASE("a trained network is saved and restarts a run exactly; a mismatched file is refused") {
+  auto dir = scratch("initial_network");
+  REQUIRE(physlearn("run experiments/xor.json --quiet --set learning.epochs=40 --out '" + (dir / "a").string() + "'", dir).status == 0);
+  REQUIRE(fs::exists(dir / "a/network.json"));
+  const std::string from = " --set 'initial_network=\"" + (dir / "a/network.json").string() + "\"'";
+  auto r = physlearn("run experiments/xor.json --quiet --set learning.epochs=0 --out '" + (dir / "b").string() + "'" + from, dir);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const json a = json::parse(slurp((dir / "a/results.json").string()));
+  const json b = json::parse(slurp((dir / "b/results.json").string()));
+  CHECK(a["final"]["test_loss"] == b["final"]["test_loss"]);  // same conductances, bit for bit
+  CHECK(slurp((dir / "a/network.json").string()) == slurp((dir / "b/network.json").string()));
+  auto bad = physlearn("run experiments/xor.json --quiet --set 'network.hidden=[6]'" + from, dir);
+  CHECK(bad.status != 0);
+  CHECK(bad.err.find("network.json") != std::string::npos);
+  CHECK(bad.err.find("sizes") != std::string::npos);
+}
+
+TEST_CASE("transfer: chip A to chip B, fine-tuning and ex-situ, in one table") {
+  auto dir = scratch("transfer");
+  const std::string chip =
+      " --set 'chip={\"seed\":1,\"device\":{\"model\":\"soft-bounds\",\"dg\":2e-6,\"g_max\":1e-4},"
+      "\"variability\":{\"d2d_sigma\":0.3,\"stuck_min_rate\":0.1},\"g_unit\":1e-4}'"
+      " --set 'transfer={\"target_chip_seed\":7,\"fine_tune_epochs\":5}' --set learning.epochs=30";
+  auto r = physlearn("transfer experiments/xor.json --quiet --out '" + (dir / "t").string() + "'" + chip, dir);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const json t = json::parse(slurp((dir / "t/transfer.json").string()));
+  REQUIRE(t["steps"].size() == 6);
+  std::vector<std::string> names;
+  for (const auto& s : t["steps"]) names.push_back(s["step"]);
+  CHECK(names == std::vector<std::string>{"chip-a", "chip-b", "chip-b-tuned", "software", "ex-situ",
+                                          "ex-situ-tuned"});
+  CHECK(t["steps"][1]["chip_seed"] == 7);
+  CHECK(t["steps"][1]["epochs"] == 0);
+  CHECK(t["steps"][2]["epochs"] == 5);
+  // Chip B holds what its own devices made of A's network: not A's conductances.
+  CHECK(slurp((dir / "t/chip-a/network.json").string()) != slurp((dir / "t/chip-b/network.json").string()));
+  const std::string csv = slurp((dir / "t/transfer.csv").string());
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 7);
+  CHECK(r.out.find("ex-situ-tuned") != std::string::npos);
+  auto no_chip = physlearn("transfer experiments/xor.json --quiet", dir);
+  CHECK(no_chip.status != 0);
+  CHECK(no_chip.err.find("chip") != std::string::npos);
 }

@@ -20,6 +20,7 @@
 
 namespace fs = std::filesystem;
 using physlearn::Error;
+using physlearn::data::average_pool;
 using physlearn::data::DataParams;
 using physlearn::data::InputMatrix;
 using physlearn::data::load;
@@ -414,5 +415,37 @@ TEST_CASE("fashion-mnist from Debian's dataset-fashion-mnist package") {
       classes.insert(label);
     }
     CHECK(classes.size() == 10);
+  }
+}
+
+TEST_CASE("average pooling replaces each k x k block by its mean") {
+  // A 4 x 4 image with pixel (r, c) = r * 4 + c, pooled over 2 x 2 blocks.
+  InputMatrix image(1, 16);
+  for (int i = 0; i < 16; ++i) image(0, i) = static_cast<float>(i);
+  const InputMatrix pooled = average_pool(image, 4, 2);
+  REQUIRE(pooled.cols() == 4);
+  CHECK(pooled(0, 0) == doctest::Approx((0 + 1 + 4 + 5) / 4.0));
+  CHECK(pooled(0, 1) == doctest::Approx((2 + 3 + 6 + 7) / 4.0));
+  CHECK(pooled(0, 2) == doctest::Approx((8 + 9 + 12 + 13) / 4.0));
+  CHECK(pooled(0, 3) == doctest::Approx((10 + 11 + 14 + 15) / 4.0));
+  CHECK(average_pool(image, 4, 1) == image);
+  CHECK_THROWS_AS(average_pool(image, 4, 3), physlearn::Error);
+
+  const std::string folder = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(folder + "/train-labels-idx1-ubyte.gz")) return;
+  DataParams params;
+  params.type = "fashion-mnist";
+  params.train_size = 10;
+  params.test_size = 10;
+  params.pool = 4;
+  Split split = load(params, 1);
+  CHECK(split.train.num_features() == 49);
+  CHECK(split.test.num_features() == 49);
+  params.pool = 3;
+  try {
+    load(params, 1);
+    FAIL("pool 3 accepted");
+  } catch (const physlearn::ConfigError& e) {
+    CHECK(std::string(e.what()).find("data.pool") != std::string::npos);
   }
 }

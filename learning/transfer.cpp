@@ -1,0 +1,167 @@
+#include "learning/transfer.h"
+
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "core/error.h"
+#include "learning/experiment.h"
+
+namespace physlearn::learning {
+
+void describe(Schema& schema, TransferParams& params) {
+  schema.field("target_chip_seed", params.target_chip_seed,
+               "seed of chip B, which receives chip A's network (chip A: chip.seed)")
+      .min(0);
+  schema.field("fine_tune_epochs", params.fine_tune_epochs, "epochs of in-situ fine-tuning on chip B")
+      .min(0);
+  schema.field("fine_tune_lr_scale", params.fine_tune_lr_scale,
+               "learning rates of the fine-tuning, relative to learning.lr_weights and lr_biases")
+      .greater(0.0);
+}
+
+namespace {
+
+constexpr const char* kFormat = "physlearn-network";
+constexpr int kVersion = 1;
+
+json matrix_json(const Eigen::MatrixXd& m) {
+  json rows = json::array();
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    json row = json::array();
+    for (Eigen::Index c = 0; c < m.cols(); ++c) row.push_back(m(r, c));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void read_matrix(const json& value, Eigen::Index rows, Eigen::Index cols, const std::string& where,
+                 double* out, Eigen::Index stride_row, Eigen::Index stride_col) {
+  if (!value.is_array() || static_cast<Eigen::Index>(value.size()) != rows)
+    throw Error(cat(where, ": expected ", rows, " rows"));
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const json& row = value[static_cast<std::size_t>(r)];
+    if (!row.is_array() || static_cast<Eigen::Index>(row.size()) != cols)
+      throw Error(cat(where, "[", r, "]: expected ", cols, " values"));
+    for (Eigen::Index c = 0; c < cols; ++c) {
+      const json& v = row[static_cast<std::size_t>(c)];
+      if (!v.is_number()) throw Error(cat(where, "[", r, "][", c, "]: not a number"));
+      out[r * stride_row + c * stride_col] = v.get<double>();
+    }
+  }
+}
+
+}  // namespace
+
+void save_network(const circuits::LayeredNetwork& net, const std::string& filename) {
+  json out = {{"format", kFormat}, {"version", kVersion}, {"sizes", net.sizes}};
+  json weights = json::array(), biases = json::array();
+  for (int l = 0; l < net.num_weight_layers(); ++l) {
+    weights.push_back(matrix_json(net.weights[static_cast<std::size_t>(l)]));
+    biases.push_back(net.has_biases ? matrix_json(net.biases[static_cast<std::size_t>(l)])[0] : json::array());
+  }
+  out["weights"] = weights;
+  out["biases"] = biases;
+  write_file_atomic(filename, out.dump() + "\n");
+}
+
+void load_network(const std::string& filename, circuits::LayeredNetwork& net) {
+  const json in = load_json_file(filename);
+  if (!in.is_object() || in.value("format", "") != kFormat)
+    throw Error(cat(filename, ": not a physlearn network file (\"format\": \"", kFormat, "\")"));
+  if (in.value("version", 0) != kVersion)
+    throw Error(cat(filename, ": version ", in.value("version", 0), ", this physlearn reads ", kVersion));
+  if (!in.contains("sizes") || in["sizes"] != json(net.sizes))
+    throw Error(cat(filename, ": layer sizes ", in.contains("sizes") ? in["sizes"].dump() : "(none)",
+                    " differ from the experiment's network ", json(net.sizes).dump()));
+  for (int l = 0; l < net.num_weight_layers(); ++l) {
+    const std::size_t k = static_cast<std::size_t>(l);
+    Eigen::MatrixXd& w = net.weights[k];
+    read_matrix(in.at("weights").at(k), w.rows(), w.cols(), cat(filename, ": weights[", l, "]"), w.data(),
+                1, w.rows());
+    if (net.has_biases) {
+      Eigen::RowVectorXd& b = net.biases[k];
+      read_matrix(json::array({in.at("biases").at(k)}), 1, b.size(), cat(filename, ": biases[", l, "]"),
+                  b.data(), 0, 1);
+    }
+  }
+  for (const auto& w : net.weights)
+    if ((w.array() < 0.0).any() || !w.allFinite())
+      throw Error(cat(filename, ": conductances must be finite and >= 0"));
+}
+
+json run_transfer(const ExperimentConfig& config, const std::string& out_dir, bool quiet) {
+  if (!config.has_chip)
+    throw ConfigError("chip", "(absent)", "the transfer protocol needs a chip section (chip A)");
+  if (!config.has_transfer)
+    throw ConfigError("transfer", "(absent)", "needs a transfer section (target_chip_seed, fine_tune_epochs)");
+  if (config.learning.rule == "backprop")
+    throw ConfigError("learning.rule", "\"backprop\"", "the transfer protocol trains a circuit");
+  const TransferParams& t = config.transfer;
+  std::filesystem::create_directories(out_dir);
+  struct Step {
+    std::string name, from;
+    bool chip;
+    long chip_seed;
+    int epochs;
+    bool tune;
+  };
+  const long a = config.chip.seed, b = t.target_chip_seed;
+  const std::vector<Step> steps = {
+      {"chip-a", "", true, a, config.learning.epochs, false},
+      {"chip-b", "chip-a", true, b, 0, false},
+      {"chip-b-tuned", "chip-a", true, b, t.fine_tune_epochs, true},
+      {"software", "", false, a, config.learning.epochs, false},
+      {"ex-situ", "software", true, b, 0, false},
+      {"ex-situ-tuned", "software", true, b, t.fine_tune_epochs, true},
+  };
+  json table = {{"experiment", config.name}, {"seed", config.seed}, {"steps", json::array()}};
+  std::ostringstream csv;
+  csv << std::setprecision(10) << "step,chip_seed,initial_network,epochs,test_error,train_error,wall_seconds\n";
+  for (const Step& s : steps) {
+    ExperimentConfig c = config;
+    c.has_transfer = false;
+    c.has_chip = s.chip;
+    c.chip.seed = s.chip_seed;
+    c.learning.epochs = s.epochs;
+    if (s.tune) {
+      for (double& r : c.learning.lr_weights) r *= t.fine_tune_lr_scale;
+      for (double& r : c.learning.lr_biases) r *= t.fine_tune_lr_scale;
+    }
+    c.initial_network = s.from.empty() ? "" : out_dir + "/" + s.from + "/network.json";
+    if (!quiet) std::cerr << "transfer: " << s.name << "\n";
+    const RunResult r = run_experiment(c, out_dir + "/" + s.name, quiet);
+    table["steps"].push_back({{"step", s.name},
+                              {"chip_seed", s.chip ? json(s.chip_seed) : json(nullptr)},
+                              {"initial_network", s.from.empty() ? json(nullptr) : json(s.from)},
+                              {"epochs", s.epochs},
+                              {"test_error", r.final_test_error},
+                              {"train_error", r.final_train_error},
+                              {"wall_seconds", r.wall_seconds}});
+    csv << s.name << "," << (s.chip ? std::to_string(s.chip_seed) : "") << "," << s.from << ","
+        << s.epochs << "," << r.final_test_error << "," << r.final_train_error << ","
+        << r.wall_seconds << "\n";
+    write_file_atomic(out_dir + "/transfer.json", table.dump(2) + "\n");
+    write_file_atomic(out_dir + "/transfer.csv", csv.str());
+  }
+  return table;
+}
+
+std::string transfer_table(const json& transfer) {
+  std::ostringstream out;
+  out << std::left << std::setw(15) << "step" << std::setw(7) << "chip" << std::setw(8) << "epochs"
+      << std::setw(12) << "test error" << std::setw(13) << "train error" << "seconds\n";
+  for (const auto& s : transfer.at("steps")) {
+    out << std::left << std::setw(15) << s.at("step").get<std::string>() << std::setw(7)
+        << (s.at("chip_seed").is_null() ? std::string("-") : s.at("chip_seed").dump()) << std::setw(8)
+        << s.at("epochs").get<int>() << std::fixed << std::setprecision(2) << std::setw(12)
+        << 100.0 * s.at("test_error").get<double>() << std::setw(13)
+        << 100.0 * s.at("train_error").get<double>() << std::setprecision(1)
+        << s.at("wall_seconds").get<double>() << "\n";
+    out.unsetf(std::ios::fixed);
+  }
+  return out.str();
+}
+
+}  // namespace physlearn::learning
