@@ -92,8 +92,9 @@ void load_network(const std::string& filename, circuits::LayeredNetwork& net) {
 }
 
 json run_transfer(const ExperimentConfig& config, const std::string& out_dir, bool quiet) {
-  if (!config.has_chip)
-    throw ConfigError("chip", "(absent)", "the transfer protocol needs a chip section (chip A)");
+  if (!config.has_chip && !config.has_crossbar)
+    throw ConfigError("chip", "(absent)",
+                      "the transfer protocol needs a chip section (chip A) or a crossbar section");
   if (!config.has_transfer)
     throw ConfigError("transfer", "(absent)", "needs a transfer section (target_chip_seed, fine_tune_epochs)");
   if (config.learning.rule == "backprop")
@@ -102,27 +103,32 @@ json run_transfer(const ExperimentConfig& config, const std::string& out_dir, bo
   std::filesystem::create_directories(out_dir);
   struct Step {
     std::string name, from;
-    bool chip;
+    bool hardware;  ///< on the chip and crossbar (else in software: neither)
     long chip_seed;
     int epochs;
     bool tune;
   };
   const long a = config.chip.seed, b = t.target_chip_seed;
-  const std::vector<Step> steps = {
-      {"chip-a", "", true, a, config.learning.epochs, false},
-      {"chip-b", "chip-a", true, b, 0, false},
-      {"chip-b-tuned", "chip-a", true, b, t.fine_tune_epochs, true},
-      {"software", "", false, a, config.learning.epochs, false},
-      {"ex-situ", "software", true, b, 0, false},
-      {"ex-situ-tuned", "software", true, b, t.fine_tune_epochs, true},
-  };
+  std::vector<Step> steps;
+  if (config.has_chip)
+    steps = {{"chip-a", "", true, a, config.learning.epochs, false},
+             {"chip-b", "chip-a", true, b, 0, false},
+             {"chip-b-tuned", "chip-a", true, b, t.fine_tune_epochs, true}};
+  else  // a crossbar without devices: in situ on the circuit with wires
+    steps = {{"in-situ", "", true, a, config.learning.epochs, false}};
+  steps.push_back({"software", "", false, a, config.learning.epochs, false});
+  steps.push_back({"ex-situ", "software", true, b, 0, false});
+  steps.push_back({"ex-situ-tuned", "software", true, b, t.fine_tune_epochs, true});
   json table = {{"experiment", config.name}, {"seed", config.seed}, {"steps", json::array()}};
   std::ostringstream csv;
   csv << std::setprecision(10) << "step,chip_seed,initial_network,epochs,test_error,train_error,wall_seconds\n";
   for (const Step& s : steps) {
     ExperimentConfig c = config;
     c.has_transfer = false;
-    c.has_chip = s.chip;
+    c.has_chip = config.has_chip && s.hardware;
+    c.has_crossbar = config.has_crossbar && s.hardware;
+    if (config.has_crossbar && !s.hardware && config.network.diode != "shockley")
+      c.solver.type = "layered";  // software: the same network without wires
     c.chip.seed = s.chip_seed;
     c.learning.epochs = s.epochs;
     if (s.tune) {
@@ -133,13 +139,13 @@ json run_transfer(const ExperimentConfig& config, const std::string& out_dir, bo
     if (!quiet) std::cerr << "transfer: " << s.name << "\n";
     const RunResult r = run_experiment(c, out_dir + "/" + s.name, quiet);
     table["steps"].push_back({{"step", s.name},
-                              {"chip_seed", s.chip ? json(s.chip_seed) : json(nullptr)},
+                              {"chip_seed", s.hardware && config.has_chip ? json(s.chip_seed) : json(nullptr)},
                               {"initial_network", s.from.empty() ? json(nullptr) : json(s.from)},
                               {"epochs", s.epochs},
                               {"test_error", r.final_test_error},
                               {"train_error", r.final_train_error},
                               {"wall_seconds", r.wall_seconds}});
-    csv << s.name << "," << (s.chip ? std::to_string(s.chip_seed) : "") << "," << s.from << ","
+    csv << s.name << "," << (s.hardware && config.has_chip ? std::to_string(s.chip_seed) : "") << "," << s.from << ","
         << s.epochs << "," << r.final_test_error << "," << r.final_train_error << ","
         << r.wall_seconds << "\n";
     write_file_atomic(out_dir + "/transfer.json", table.dump(2) + "\n");

@@ -16,6 +16,9 @@
 ///   software      trained ideally in software (no chip), same schedule
 ///   ex-situ       the software network programmed onto chip B, measured
 ///   ex-situ-tuned that chip fine-tuned in situ for transfer.fine_tune_epochs epochs
+/// An experiment with a crossbar section and no chip runs in-situ (trained on the crossbar
+/// circuit, wires included), software (the same network without wires), ex-situ (the software
+/// network on the crossbar) and ex-situ-tuned: what IR drop costs a network trained elsewhere.
 #include <string>
 
 #include "circuits/drn.h"
@@ -41,7 +44,7 @@ void load_network(const std::string& filename, circuits::LayeredNetwork& net);
 
 /// Runs the transfer protocol (see above) in out_dir/<step>/ and writes out_dir/transfer.json and
 /// out_dir/transfer.csv (step, chip seed, epochs, test error, train error, wall time). Needs a
-/// "chip" and a "transfer" section; returns transfer.json's object.
+/// "transfer" section and a "chip" or "crossbar" section; returns transfer.json's object.
 json run_transfer(const ExperimentConfig& config, const std::string& out_dir, bool quiet);
 
 /// The table as text, one row per step.

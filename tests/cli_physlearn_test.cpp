@@ -265,3 +265,22 @@ TEST_CASE("transfer: chip A to chip B, fine-tuning and ex-situ, in one table") {
   CHECK(no_chip.status != 0);
   CHECK(no_chip.err.find("chip") != std::string::npos);
 }
+
+TEST_CASE("transfer on a crossbar: in situ with wires, software, ex-situ, in one table") {
+  auto dir = scratch("transfer_crossbar");
+  const std::string crossbar =
+      " --set 'crossbar={\"wire_resistance\":20,\"g_unit\":1e-3}' --set solver.type=newton"
+      " --set 'transfer={\"fine_tune_epochs\":3}' --set learning.epochs=20";
+  auto r = physlearn("transfer experiments/xor.json --quiet --out '" + (dir / "t").string() + "'" + crossbar, dir);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const json t = json::parse(slurp((dir / "t/transfer.json").string()));
+  REQUIRE(t["steps"].size() == 4);
+  CHECK(t["steps"][0]["step"] == "in-situ");
+  CHECK(t["steps"][2]["step"] == "ex-situ");
+  CHECK(t["steps"][2]["chip_seed"].is_null());
+  const json software = json::parse(slurp((dir / "t/software/config.resolved.json").string()));
+  CHECK_FALSE(software.contains("crossbar"));
+  CHECK(software["solver"]["type"] == "layered");
+  const json ex_situ = json::parse(slurp((dir / "t/ex-situ/config.resolved.json").string()));
+  CHECK(ex_situ["crossbar"]["wire_resistance"] == 20.0);
+}
