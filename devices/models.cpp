@@ -337,7 +337,8 @@ constexpr double kNeuroSimLabelScale = 10.101525;  // NL / D(a), fitted to Neuro
 const std::vector<std::string>& device_model_names() {
   static const std::vector<std::string> names = {"ideal",       "constant-step", "linear-step",
                                                  "soft-bounds", "exp-step",      "pow-step",
-                                                 "neurosim",    "piecewise"};
+                                                 "neurosim",    "piecewise",     "hp",
+                                                 "vteam",       "yakopcic"};
   return names;
 }
 
@@ -429,6 +430,9 @@ std::function<void(Schema&)> model_describer(DeviceParams& d, const std::string&
   if (name == "pow-step") return [&d](Schema& s) { describe(s, d.pow_step); };
   if (name == "neurosim") return [&d](Schema& s) { describe(s, d.neurosim); };
   if (name == "piecewise") return [&d](Schema& s) { describe(s, d.piecewise); };
+  if (name == "hp") return [&d](Schema& s) { describe(s, d.hp); };
+  if (name == "vteam") return [&d](Schema& s) { describe(s, d.vteam); };
+  if (name == "yakopcic") return [&d](Schema& s) { describe(s, d.yakopcic); };
   return nullptr;
 }
 
@@ -659,6 +663,9 @@ std::unique_ptr<DeviceModel> make_model(const DeviceParams& d, const std::string
     return std::make_unique<PiecewiseModel>(d.piecewise, load_piecewise_csv(d.piecewise.file),
                                             path);
   }
+  if (m == "hp") return make_hp_model(d.hp, path);
+  if (m == "vteam") return make_vteam_model(d.vteam, path);
+  if (m == "yakopcic") return make_yakopcic_model(d.yakopcic, path);
   throw ConfigError(join_path(path, "model"), json_text(json(m)),
                     "must be one of: " + model_list());
 }

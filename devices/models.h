@@ -29,12 +29,16 @@
 ///                  (A_ltp, P_max = levels_ltp) or by -1 on the LTD curve (A_ltd, levels_ltd)
 ///   piecewise      measured G against pulse number for potentiation and depression (CSV),
 ///                  interpolated linearly; a pulse moves one pulse along the curve of its sign
+///   hp, vteam,     memristor compact models (devices/memristor.h): a pulse of v_set or v_reset
+///   yakopcic       for pulse_width seconds, its effect found by integrating the state equation
+///                  with CVODE; nominal_step is the response at mid-range
 #include <Eigen/Dense>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/schema.h"
+#include "devices/memristor.h"
 
 namespace physlearn::devices {
 
@@ -136,6 +140,9 @@ struct DeviceParams {
   PowStepParams pow_step;
   NeuroSimParams neurosim;
   PiecewiseParams piecewise;
+  HpParams hp;
+  VteamParams vteam;
+  YakopcicParams yakopcic;
 };
 
 /// Names accepted for DeviceParams::model.

@@ -52,6 +52,17 @@ TEST_CASE("xor.json trains to zero training error and writes the result files") 
   CHECK(std::count(history.begin(), history.end(), '\n') == 301);
 }
 
+TEST_CASE("xor-vteam.json trains a chip of VTEAM memristors to zero training error") {
+  auto dir = scratch("xor_vteam");
+  auto r = physlearn("run experiments/xor-vteam.json --quiet --out '" + (dir / "run").string() + "'", dir);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const json results = json::parse(slurp((dir / "run/results.json").string()));
+  CHECK(results["final"]["train_error"] == 0.0);
+  CHECK(results["epochs"][0]["devices"]["pulses"].get<long>() > 0);
+  const json chip = json::parse(slurp((dir / "run/chip.json").string()));
+  CHECK(chip["params"]["device"]["model"] == "vteam");
+}
+
 TEST_CASE("same seed, same results, bit for bit; another seed differs") {
   auto dir = scratch("determinism");
   const std::string common = "run experiments/xor.json --quiet --set learning.epochs=30 --out '";

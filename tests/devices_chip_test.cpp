@@ -7,34 +7,15 @@
 #include <sstream>
 
 #include "devices/chip.h"
+#include "devices_support.h"
 
 using namespace physlearn;
 using namespace physlearn::devices;
+using devices_test::config_error_path;
+using devices_test::parse;
+using devices_test::rel;
 
 namespace {
-
-/// Purely relative comparison: |a - b| < epsilon max(|a|, |b|) (doctest's default scale of 1
-/// would make small quantities compare equal).
-doctest::Approx rel(double value, double epsilon) {
-  return doctest::Approx(value).epsilon(epsilon).scale(0.0);
-}
-
-ChipParams parse(const std::string& text) {
-  ChipParams p;
-  Schema s;
-  describe(s, p);
-  s.read(json::parse(text), "chip");
-  return p;
-}
-
-std::string config_error_path(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.path();
-  }
-  return "(no ConfigError)";
-}
 
 std::string error_of(const std::function<void()>& f) {
   try {
