@@ -1,6 +1,7 @@
 /// physlearn: the command-line program.
 ///   physlearn run EXPERIMENT.json [--out DIR] [--set key=value ...] [--checkpoint-every N]
 ///   physlearn resume DIR
+///   physlearn sweep STUDY.json [--out DIR] [--jobs N]
 ///   physlearn gradcheck EXPERIMENT.json [--beta B] [--variant V] [--batch N] [--set key=value ...]
 ///   physlearn solve CIRCUIT.json|NETLIST.cir [--backend native|ngspice]
 ///   physlearn simulate EXPERIMENT.json [--sample K] --out DIR [--nodes a,b,...]
@@ -22,10 +23,12 @@
 #include "circuits/spice_export.h"
 #include "cli/bench.h"
 #include "cli/resume.h"
+#include "cli/sweep.h"
 #include "core/error.h"
 #include "learning/compare.h"
 #include "learning/experiment.h"
 #include "learning/gradcheck.h"
+#include "learning/sweep.h"
 #include "solvers/newton.h"
 #include "solvers/ngspice.h"
 
@@ -200,6 +203,10 @@ int export_spice_command(const std::string& file, int sample, const std::string&
 }
 
 int schema_command(const std::string& section) {
+  if (section == "study") {
+    learning::document_study(std::cout);
+    return 0;
+  }
   learning::ExperimentConfig config;
   Schema schema;
   learning::describe(schema, config);
@@ -278,7 +285,8 @@ int main(int argc, char** argv) {
 
   auto* schema = app.add_subcommand("schema", "every config key: type, default, unit, rule, doc");
   schema->add_option("section", section,
-                     "only this section (network, solver, learning, data, output, chip, controller)");
+                     "only this section (network, solver, learning, data, output, chip, controller), "
+                     "or study: the keys of a study file (physlearn sweep)");
 
   physlearn::cli::BenchOptions bench_options;
   auto* bench = physlearn::cli::add_bench_command(app, bench_options);
@@ -288,11 +296,14 @@ int main(int argc, char** argv) {
 
   physlearn::cli::ResumeArgs resume_args;
   auto* resume = physlearn::cli::add_resume_subcommand(app, resume_args);
+  physlearn::cli::SweepArgs sweep_args;
+  auto* sweep = physlearn::cli::add_sweep_subcommand(app, sweep_args);
 
   CLI11_PARSE(app, argc, argv);
   try {
     if (*run) return run_command(file, out, sets, quiet, checkpoint_every);
     if (*resume) return physlearn::cli::resume_command(resume_args);
+    if (*sweep) return physlearn::cli::sweep_command(sweep_args);
     if (*grad) return gradcheck_command(file, sets, check);
     if (*cmp) return compare_command(file, rules, out, sets, quiet);
     if (*solve) return solve_command(file, backend);
