@@ -2,6 +2,7 @@
 ///   physlearn run EXPERIMENT.json [--out DIR] [--set key=value ...] [--checkpoint-every N]
 ///   physlearn resume DIR
 ///   physlearn sweep STUDY.json [--out DIR] [--jobs N]
+///   physlearn plot DIR [--out FOLDER]
 ///   physlearn gradcheck EXPERIMENT.json [--beta B] [--variant V] [--batch N] [--set key=value ...]
 ///   physlearn solve CIRCUIT.json|NETLIST.cir [--backend native|ngspice]
 ///   physlearn simulate EXPERIMENT.json [--sample K] --out DIR [--nodes a,b,...]
@@ -22,6 +23,7 @@
 #include "circuits/spice.h"
 #include "circuits/spice_export.h"
 #include "cli/bench.h"
+#include "cli/plot.h"
 #include "cli/resume.h"
 #include "cli/sweep.h"
 #include "core/error.h"
@@ -298,12 +300,15 @@ int main(int argc, char** argv) {
   auto* resume = physlearn::cli::add_resume_subcommand(app, resume_args);
   physlearn::cli::SweepArgs sweep_args;
   auto* sweep = physlearn::cli::add_sweep_subcommand(app, sweep_args);
+  physlearn::cli::PlotArgs plot_args;
+  auto* plot = physlearn::cli::add_plot_subcommand(app, plot_args);
 
   CLI11_PARSE(app, argc, argv);
   try {
     if (*run) return run_command(file, out, sets, quiet, checkpoint_every);
     if (*resume) return physlearn::cli::resume_command(resume_args);
     if (*sweep) return physlearn::cli::sweep_command(sweep_args);
+    if (*plot) return physlearn::cli::plot_command(plot_args);
     if (*grad) return gradcheck_command(file, sets, check);
     if (*cmp) return compare_command(file, rules, out, sets, quiet);
     if (*solve) return solve_command(file, backend);
