@@ -1,5 +1,8 @@
 /// physlearn: the command-line program.
-///   physlearn run EXPERIMENT.json [--out DIR] [--set key=value ...]
+///   physlearn run EXPERIMENT.json [--out DIR] [--set key=value ...] [--checkpoint-every N]
+///   physlearn resume DIR
+///   physlearn sweep STUDY.json [--out DIR] [--jobs N]
+///   physlearn plot DIR [--out FOLDER]
 ///   physlearn gradcheck EXPERIMENT.json [--beta B] [--variant V] [--batch N] [--set key=value ...]
 ///   physlearn solve CIRCUIT.json|NETLIST.cir [--backend native|ngspice]
 ///   physlearn simulate EXPERIMENT.json [--sample K] --out DIR [--nodes a,b,...]
@@ -20,10 +23,14 @@
 #include "circuits/spice.h"
 #include "circuits/spice_export.h"
 #include "cli/bench.h"
+#include "cli/plot.h"
+#include "cli/resume.h"
+#include "cli/sweep.h"
 #include "core/error.h"
 #include "learning/compare.h"
 #include "learning/experiment.h"
 #include "learning/gradcheck.h"
+#include "learning/sweep.h"
 #include "learning/transfer.h"
 #include "solvers/newton.h"
 #include "solvers/ngspice.h"
@@ -33,15 +40,15 @@ namespace {
 using namespace physlearn;
 
 int run_command(const std::string& file, const std::string& out, const std::vector<std::string>& sets,
-                bool quiet) {
+                bool quiet, int checkpoint_every) {
   learning::ExperimentConfig config = learning::load_experiment(file, sets);
   const std::string dir = !out.empty() ? out : !config.output.dir.empty() ? config.output.dir
                                                                           : "runs/" + config.name;
-  learning::RunResult result = learning::run_experiment(config, dir, quiet);
-  std::cout << std::fixed << std::setprecision(2) << "test error " << 100.0 * result.final_test_error
-            << "%  train error " << 100.0 * result.final_train_error << "%  ("
-            << result.epochs.size() << " epochs, " << std::setprecision(1) << result.wall_seconds
-            << " s)  results in " << dir << "/results.json\n";
+  learning::RunOptions options;
+  options.quiet = quiet;
+  options.checkpoint_every = checkpoint_every;
+  learning::RunResult result = learning::run_experiment(config, dir, options);
+  physlearn::cli::print_run_result(result, dir);
   return 0;
 }
 
@@ -209,6 +216,10 @@ int export_spice_command(const std::string& file, int sample, const std::string&
 }
 
 int schema_command(const std::string& section) {
+  if (section == "study") {
+    learning::document_study(std::cout);
+    return 0;
+  }
   learning::ExperimentConfig config;
   Schema schema;
   learning::describe(schema, config);
@@ -241,6 +252,10 @@ int main(int argc, char** argv) {
   run->add_option("--out", out, "results folder (default: output.dir or runs/<name>)");
   run->add_option("--set", sets, "override a config key: --set learning.epochs=3")->allow_extra_args(false);
   run->add_flag("--quiet", quiet, "no progress on stderr");
+  int checkpoint_every = 0;
+  run->add_option("--checkpoint-every", checkpoint_every,
+                  "write DIR/checkpoint.json every N epochs (physlearn resume DIR continues)")
+      ->check(CLI::NonNegativeNumber);
 
   learning::GradcheckOptions check;
   auto* grad = app.add_subcommand("gradcheck", "EP estimate against the exact gradient, one mini-batch");
@@ -289,7 +304,9 @@ int main(int argc, char** argv) {
   export_spice->add_option("-o,--output", out, "netlist file (default: stdout)");
 
   auto* schema = app.add_subcommand("schema", "every config key: type, default, unit, rule, doc");
-  schema->add_option("section", section, "only this section (network, solver, learning, data, output)");
+  schema->add_option("section", section,
+                     "only this section (network, solver, learning, data, output, chip, controller), "
+                     "or study: the keys of a study file (physlearn sweep)");
 
   physlearn::cli::BenchOptions bench_options;
   auto* bench = physlearn::cli::add_bench_command(app, bench_options);
@@ -297,9 +314,19 @@ int main(int argc, char** argv) {
   physlearn::cli::SimulateArgs simulate_args;
   auto* simulate = physlearn::cli::add_simulate_subcommand(app, simulate_args);
 
+  physlearn::cli::ResumeArgs resume_args;
+  auto* resume = physlearn::cli::add_resume_subcommand(app, resume_args);
+  physlearn::cli::SweepArgs sweep_args;
+  auto* sweep = physlearn::cli::add_sweep_subcommand(app, sweep_args);
+  physlearn::cli::PlotArgs plot_args;
+  auto* plot = physlearn::cli::add_plot_subcommand(app, plot_args);
+
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*run) return run_command(file, out, sets, quiet);
+    if (*run) return run_command(file, out, sets, quiet, checkpoint_every);
+    if (*resume) return physlearn::cli::resume_command(resume_args);
+    if (*sweep) return physlearn::cli::sweep_command(sweep_args);
+    if (*plot) return physlearn::cli::plot_command(plot_args);
     if (*grad) return gradcheck_command(file, sets, check);
     if (*cmp) return compare_command(file, rules, out, sets, quiet);
     if (*transfer) return transfer_command(file, out, sets, quiet);

@@ -6,13 +6,18 @@
 
 namespace physlearn {
 
-json load_json_file(const std::string& filename) {
-  std::ifstream in(filename);
+std::string read_text_file(const std::string& filename) {
+  std::ifstream in(filename, std::ios::binary);
   if (!in) throw Error(cat(filename, ": cannot open file"));
   std::stringstream buffer;
   buffer << in.rdbuf();
+  return buffer.str();
+}
+
+json load_json_file(const std::string& filename) {
+  const std::string text = read_text_file(filename);
   try {
-    return json::parse(buffer.str());
+    return json::parse(text);
   } catch (const json::parse_error& e) {
     throw Error(cat(filename, ": malformed JSON: ", e.what()));
   }
@@ -43,15 +48,21 @@ void apply_override(json& config, const std::string& assignment) {
   } catch (const json::parse_error&) {
     value = text;  // a bare word: a string
   }
+  set_path(config, path, value, "--set " + json_text(json(assignment)));
+}
+
+void set_path(json& config, const std::string& path, const json& value, const std::string& what) {
   json* node = &config;
   std::size_t start = 0;
   while (true) {
     auto dot = path.find('.', start);
     std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (key.empty()) throw ConfigError("--set", json_text(json(assignment)), "has an empty key");
+    if (key.empty()) throw Error(cat(what, ": \"", path, "\" has an empty key"));
+    if (value.is_null() && (!node->is_object() || !node->contains(key))) return;  // nothing to remove
     if (!node->is_object()) *node = json::object();
     if (dot == std::string::npos) {
-      (*node)[key] = value;
+      if (value.is_null()) node->erase(key);
+      else (*node)[key] = value;
       return;
     }
     node = &(*node)[key];

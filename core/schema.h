@@ -246,11 +246,19 @@ FieldBuilder<T> Schema::field(const std::string& key, T& ref, const std::string&
 /// Reads a JSON file; a missing file or malformed JSON is an Error naming the file and position.
 json load_json_file(const std::string& filename);
 
+/// The whole text of a file; a file that cannot be opened is an Error naming it.
+std::string read_text_file(const std::string& filename);
+
 /// Writes `text` to `filename` atomically (temporary file, then rename).
 void write_file_atomic(const std::string& filename, const std::string& text);
 
 /// Applies a command-line override "a.b.c=value" to `config`: the value is parsed as JSON when it
-/// parses, else taken as a string. Unknown keys are caught later by the schema.
+/// parses, else taken as a string; null removes the key ("chip=null": no chip section). Unknown
+/// keys are caught later by the schema.
 void apply_override(json& config, const std::string& assignment);
+
+/// Sets the value at a dotted path ("chip.variability.levels") of `config`, making the objects on
+/// the way; null removes the key. `what` names the override in errors (e.g. "--set").
+void set_path(json& config, const std::string& path, const json& value, const std::string& what);
 
 }  // namespace physlearn

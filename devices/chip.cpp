@@ -1,11 +1,11 @@
 #include "devices/chip.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "core/binary.h"
 
 namespace physlearn::devices {
 
@@ -13,109 +13,6 @@ namespace {
 
 constexpr const char* kFormat = "physlearn-chip";
 constexpr int kVersion = 1;
-
-// ---- base64 of little-endian binary (bit-exact arrays in a JSON file) ----
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-bool little_endian() {
-  const std::uint16_t one = 1;
-  std::uint8_t first = 0;
-  std::memcpy(&first, &one, 1);
-  return first == 1;
-}
-
-std::string base64(const std::uint8_t* bytes, std::size_t size) {
-  std::string out((size + 2) / 3 * 4, '=');
-  char* o = out.data();
-  const std::size_t whole = size / 3 * 3;
-  for (std::size_t i = 0; i < whole; i += 3, o += 4) {
-    const std::uint32_t v =
-        (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
-    o[0] = kAlphabet[(v >> 18) & 63];
-    o[1] = kAlphabet[(v >> 12) & 63];
-    o[2] = kAlphabet[(v >> 6) & 63];
-    o[3] = kAlphabet[v & 63];
-  }
-  if (whole < size) {
-    const bool two = whole + 1 < size;
-    const std::uint32_t v =
-        (std::uint32_t{bytes[whole]} << 16) | (two ? std::uint32_t{bytes[whole + 1]} << 8 : 0);
-    o[0] = kAlphabet[(v >> 18) & 63];
-    o[1] = kAlphabet[(v >> 12) & 63];
-    if (two) o[2] = kAlphabet[(v >> 6) & 63];
-  }
-  return out;
-}
-
-/// Decodes base64 `text` into exactly `size` bytes at `out`.
-void unbase64(const std::string& text, std::uint8_t* out, std::size_t size, std::size_t element,
-              const std::string& where) {
-  static const auto table = [] {
-    std::array<std::int8_t, 256> t;
-    t.fill(-1);
-    for (int i = 0; i < 64; ++i)
-      t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
-    return t;
-  }();
-  if (text.size() % 4 != 0) throw Error(cat(where, ": not base64 (length)"));
-  std::size_t pad = 0;
-  if (!text.empty() && text[text.size() - 1] == '=') ++pad;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
-  const std::size_t decoded = text.size() / 4 * 3 - pad;
-  if (decoded != size)
-    throw Error(cat(where, ": holds ", decoded / element, " values, expected ", size / element));
-  std::size_t o = 0;
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    std::uint32_t v = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      const char c = text[i + k];
-      std::int8_t d = table[static_cast<unsigned char>(c)];
-      if (c == '=' && i + 4 == text.size() && k >= 4 - pad) d = 0;
-      if (d < 0) throw Error(cat(where, ": not base64"));
-      v = (v << 6) | static_cast<std::uint32_t>(d);
-    }
-    for (std::size_t k = 0; k < 3 && o < size; ++k)
-      out[o++] = static_cast<std::uint8_t>(v >> (16 - 8 * k));
-  }
-}
-
-/// Base64 of the little-endian bytes of n values.
-template <class T>
-std::string encode(const T* data, std::size_t n) {
-  static_assert(sizeof(T) == 8 || sizeof(T) == 1, "8-byte or 1-byte elements");
-  if (sizeof(T) == 1 || little_endian())
-    return base64(reinterpret_cast<const std::uint8_t*>(data), n * sizeof(T));
-  std::vector<std::uint8_t> bytes(n * sizeof(T));
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint64_t bits = 0;
-    std::memcpy(&bits, &data[i], sizeof(T));
-    for (std::size_t b = 0; b < sizeof(T); ++b)
-      bytes[i * sizeof(T) + b] = static_cast<std::uint8_t>(bits >> (8 * b));
-  }
-  return base64(bytes.data(), bytes.size());
-}
-
-/// n values from a base64 string written by encode().
-template <class T>
-std::vector<T> decode(const json& value, std::size_t n, const std::string& where) {
-  if (!value.is_string()) throw Error(cat(where, ": must be a base64 string"));
-  const std::string& text = value.get_ref<const std::string&>();
-  std::vector<T> out(n);
-  if (sizeof(T) == 1 || little_endian()) {
-    unbase64(text, reinterpret_cast<std::uint8_t*>(out.data()), n * sizeof(T), sizeof(T), where);
-    return out;
-  }
-  std::vector<std::uint8_t> bytes(n * sizeof(T));
-  unbase64(text, bytes.data(), bytes.size(), sizeof(T), where);
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint64_t bits = 0;
-    for (std::size_t b = 0; b < sizeof(T); ++b)
-      bits |= static_cast<std::uint64_t>(bytes[i * sizeof(T) + b]) << (8 * b);
-    std::memcpy(&out[i], &bits, sizeof(T));
-  }
-  return out;
-}
 
 void describe_sigma_map(Schema& schema, const std::string& key, std::map<std::string, double>& ref,
                         const std::string& doc) {
@@ -557,14 +454,14 @@ json Chip::to_json() const {
     json l = json::object();
     l["rows"] = layer.rows;
     l["cols"] = layer.cols;
-    l["g"] = encode(layer.g.data(), n);
-    l["status"] = encode(layer.status.data(), n);
-    l["pulses"] = encode(layer.pulses.data(), n);
+    l["g"] = encode_array(layer.g.data(), n);
+    l["status"] = encode_array(layer.status.data(), n);
+    l["pulses"] = encode_array(layer.pulses.data(), n);
     if (layer.params.size())
-      l["params"] = encode(layer.params.data(), static_cast<std::size_t>(layer.params.size()));
+      l["params"] = encode_array(layer.params.data(), static_cast<std::size_t>(layer.params.size()));
     if (drift_on_) {
-      l["g0"] = encode(layer.g0.data(), n);
-      l["age"] = encode(layer.age.data(), n);
+      l["g0"] = encode_array(layer.g0.data(), n);
+      l["age"] = encode_array(layer.age.data(), n);
     }
     layers.push_back(std::move(l));
   }
@@ -609,21 +506,21 @@ Chip Chip::from_json(const json& value, const std::string& where) {
       layer.cols = l.at("cols").get<Eigen::Index>();
       if (layer.rows < 0 || layer.cols < 0) throw Error(cat(at, ": negative shape"));
       const auto n = static_cast<std::size_t>(layer.rows * layer.cols);
-      const auto g = decode<double>(l.at("g"), n, at + ".g");
+      const auto g = decode_array<double>(l.at("g"), n, at + ".g");
       layer.g = Eigen::Map<const Eigen::ArrayXd>(g.data(), static_cast<Eigen::Index>(n));
-      layer.status = decode<std::uint8_t>(l.at("status"), n, at + ".status");
+      layer.status = decode_array<std::uint8_t>(l.at("status"), n, at + ".status");
       for (auto s : layer.status)
         if (s > static_cast<std::uint8_t>(DeviceStatus::worn_out))
           throw Error(cat(at, ".status: bad value"));
-      layer.pulses = decode<std::int64_t>(l.at("pulses"), n, at + ".pulses");
+      layer.pulses = decode_array<std::int64_t>(l.at("pulses"), n, at + ".pulses");
       if (l.contains("params")) {
-        const auto p = decode<double>(l.at("params"), n * k, at + ".params");
+        const auto p = decode_array<double>(l.at("params"), n * k, at + ".params");
         layer.params = Eigen::Map<const Eigen::MatrixXd>(p.data(), static_cast<Eigen::Index>(k),
                                                          static_cast<Eigen::Index>(n));
       }
       if (chip.drift_on_) {
-        const auto g0 = decode<double>(l.at("g0"), n, at + ".g0");
-        const auto age = decode<double>(l.at("age"), n, at + ".age");
+        const auto g0 = decode_array<double>(l.at("g0"), n, at + ".g0");
+        const auto age = decode_array<double>(l.at("age"), n, at + ".age");
         layer.g0 = Eigen::Map<const Eigen::ArrayXd>(g0.data(), static_cast<Eigen::Index>(n));
         layer.age = Eigen::Map<const Eigen::ArrayXd>(age.data(), static_cast<Eigen::Index>(n));
       }

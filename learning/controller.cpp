@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/binary.h"
+
 namespace physlearn::learning {
 
 void describe(Schema& s, ControllerParams& p) {
@@ -93,6 +95,28 @@ devices::ProgramStats LearningController::take_stats() {
   devices::ProgramStats out = stats_;
   stats_ = {};
   return out;
+}
+
+json LearningController::state() const {
+  return {{"rng", engine_state(rng_)},
+          {"stats", {{"pulses", stats_.pulses},
+                     {"devices_pulsed", stats_.devices_pulsed},
+                     {"capped", stats_.capped},
+                     {"energy", encode_array(&stats_.energy, 1)}}}};
+}
+
+void LearningController::set_state(const json& state, const std::string& where) {
+  set_engine_state(rng_, member(state, "rng", where), where + ".rng");
+  const json& stats = member(state, "stats", where);
+  const std::string at = where + ".stats";
+  try {
+    stats_.pulses = member(stats, "pulses", at).get<std::int64_t>();
+    stats_.devices_pulsed = member(stats, "devices_pulsed", at).get<std::int64_t>();
+    stats_.capped = member(stats, "capped", at).get<std::int64_t>();
+  } catch (const json::exception& e) {
+    throw Error(cat(at, ": ", e.what()));
+  }
+  stats_.energy = decode_array<double>(member(stats, "energy", at), 1, at + ".energy")[0];
 }
 
 }  // namespace physlearn::learning

@@ -44,6 +44,11 @@ class LearningController {
   /// Statistics since the last call.
   devices::ProgramStats take_stats();
 
+  /// Its own state for checkpoints (the rounding generator and the statistics not yet taken);
+  /// the chip is saved apart (devices::Chip::to_json).
+  json state() const;
+  void set_state(const json& state, const std::string& where);
+
  private:
   Eigen::MatrixXd pulses_for(const Eigen::MatrixXd& desired);
   ControllerParams params_;

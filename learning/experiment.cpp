@@ -11,7 +11,10 @@
 #include <random>
 #include <sstream>
 
+#include "learning/checkpoint.h"
 #include "learning/gradient.h"
+#include "learning/histogram.h"
+#include "learning/progress.h"
 
 namespace physlearn::learning {
 
@@ -171,34 +174,37 @@ json resolved_json(ExperimentConfig& config) {
   return schema.write();
 }
 
+json to_json(const EpochRecord& e) {
+  json record = {{"epoch", e.epoch},
+                 {"train_loss", e.train_loss},
+                 {"train_error", e.train_error},
+                 {"test_loss", e.test_loss},
+                 {"test_error", e.test_error},
+                 {"wall_seconds", e.wall_seconds}};
+  if (!e.devices.is_null()) record["devices"] = e.devices;
+  if (!e.alignment.empty()) {
+    record["alignment"] = json::array();
+    for (std::size_t l = 0; l < e.alignment.size(); ++l)
+      record["alignment"].push_back({{"layer", l},
+                                     {"cosine", e.alignment[l].cosine},
+                                     {"norm_ratio", e.alignment[l].norm_ratio}});
+  }
+  return record;
+}
+
 json RunResult::to_json(const ExperimentConfig& config) const {
   json out;
   out["name"] = config.name;
   out["seed"] = config.seed;
   json epochs_json = json::array();
-  for (const auto& e : epochs) {
-    json record = {{"epoch", e.epoch},
-                   {"train_loss", e.train_loss},
-                   {"train_error", e.train_error},
-                   {"test_loss", e.test_loss},
-                   {"test_error", e.test_error},
-                   {"wall_seconds", e.wall_seconds}};
-    if (!e.devices.is_null()) record["devices"] = e.devices;
-    if (!e.alignment.empty()) {
-      record["alignment"] = json::array();
-      for (std::size_t l = 0; l < e.alignment.size(); ++l)
-        record["alignment"].push_back({{"layer", l},
-                                       {"cosine", e.alignment[l].cosine},
-                                       {"norm_ratio", e.alignment[l].norm_ratio}});
-    }
-    epochs_json.push_back(record);
-  }
+  for (const auto& e : epochs) epochs_json.push_back(learning::to_json(e));
   out["epochs"] = epochs_json;
   out["final"] = {{"train_error", final_train_error},
                   {"test_error", final_test_error},
                   {"train_loss", final_train_loss},
                   {"test_loss", final_test_loss},
                   {"wall_seconds", wall_seconds}};
+  out["complete"] = complete;
   return out;
 }
 
@@ -208,15 +214,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string format_duration(double seconds) {
-  std::ostringstream out;
-  long s = static_cast<long>(seconds + 0.5);
-  if (s >= 3600) out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
-  else if (s >= 60) out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
-  else out << s << "s";
-  return out.str();
 }
 
 /// Rows `indices[begin, end)` of the dataset as double inputs and one-hot targets.
@@ -280,14 +277,17 @@ void write_history(const std::string& filename, const std::vector<EpochRecord>& 
 }  // namespace
 
 RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, bool quiet) {
+  RunOptions options;
+  options.quiet = quiet;
+  return run_experiment(config, out_dir, options);
+}
+
+RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, const RunOptions& options) {
   const auto start = Clock::now();
   const LearningParams& lp = config.learning;
   // Everything that can fail on the configuration or the data fails before the folder is touched.
   data::Split split = data::load(config.data, static_cast<unsigned>(config.seed));
   std::unique_ptr<Model> model = make_model(config, split.train.num_features(), split.train.num_classes);
-
-  std::filesystem::create_directories(out_dir);
-  write_file_atomic(out_dir + "/config.resolved.json", resolved_json(config).dump(2) + "\n");
 
   std::mt19937_64 order_rng(static_cast<std::uint64_t>(config.seed) * 0x9E3779B97F4A7C15ull + 1);
   std::vector<int> order(split.train.num_samples());
@@ -295,14 +295,34 @@ RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, b
   const std::size_t batches = (order.size() + lp.batch_size - 1) / lp.batch_size;
 
   RunResult result;
+  double earlier_seconds = 0.0;  // training time before this process (a resumed run)
+  if (const Checkpoint* resume = options.resume) {
+    if (resume->order.size() != order.size())
+      throw Error(cat(checkpoint_file(out_dir), ": its data order has ", resume->order.size(),
+                      " samples, the training set ", order.size()));
+    model->load_state(resume->model, checkpoint_file(out_dir) + ": model");
+    order = resume->order;
+    order_rng = resume->order_rng;
+    result.epochs = resume->epochs;
+    earlier_seconds = resume->wall_seconds;
+  }
+  std::filesystem::create_directories(out_dir);
+  if (!options.resume) {
+    write_file_atomic(out_dir + "/config.resolved.json", resolved_json(config).dump(2) + "\n");
+    std::filesystem::remove(checkpoint_file(out_dir));  // an earlier run's
+    write_conductance_histograms(*model, out_dir + "/conductances_start.csv");
+  }
+
+  const int first_epoch = static_cast<int>(result.epochs.size()) + 1;
   Eigen::MatrixXd inputs, targets, outputs;
-  if (!quiet)
-    std::cerr << "physlearn: " << config.name << ": " << model->description() << ", "
-              << model->num_parameters() << " parameters, " << split.train.num_samples()
-              << " training samples, " << lp.epochs << " epochs\n";
-  for (int epoch = 1; epoch <= lp.epochs; ++epoch) {
+  Progress progress(options.quiet, config.output.progress_seconds, lp.epochs, first_epoch, batches,
+                    order.size());
+  progress.header(cat("physlearn: ", config.name, ": ", model->description(), ", ",
+                      model->num_parameters(), " parameters, ", split.train.num_samples(),
+                      " training samples, ", lp.epochs, " epochs",
+                      first_epoch > 1 ? cat(", resumed after epoch ", first_epoch - 1) : ""));
+  for (int epoch = first_epoch; epoch <= lp.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
-    auto last_report = epoch_start;
     if (lp.shuffle) std::shuffle(order.begin(), order.end(), order_rng);
     double loss_sum = 0.0;
     long errors = 0;
@@ -313,19 +333,7 @@ RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, b
       model->train_batch(inputs, targets, outputs);
       loss_sum += batch_loss(outputs, targets) * static_cast<double>(inputs.rows());
       errors += count_errors(outputs, targets);
-      if (!quiet && config.output.progress_seconds > 0.0 &&
-          seconds_since(last_report) >= config.output.progress_seconds) {
-        last_report = Clock::now();
-        const double done = static_cast<double>(batch + 1) / static_cast<double>(batches);
-        const double elapsed_epoch = seconds_since(epoch_start);
-        const double left = elapsed_epoch / done * (1.0 - done) +
-                            elapsed_epoch / done * (lp.epochs - epoch);
-        std::cerr << "  epoch " << epoch << "/" << lp.epochs << "  batch " << batch + 1 << "/"
-                  << batches << "  loss " << std::setprecision(4)
-                  << loss_sum / static_cast<double>(end) << "  error "
-                  << static_cast<double>(errors) / static_cast<double>(end) << "  time left ~"
-                  << format_duration(left) << "\n";
-      }
+      progress.batch(epoch, batch, end, loss_sum, errors);
     }
     model->end_epoch();
     EpochRecord record;
@@ -339,21 +347,17 @@ RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, b
     record.test_error = test.error;
     record.wall_seconds = seconds_since(epoch_start);
     result.epochs.push_back(record);
-    result.wall_seconds = seconds_since(start);
+    result.wall_seconds = earlier_seconds + seconds_since(start);
     result.final_test_error = test.error;
     result.final_test_loss = test.loss;
     result.final_train_error = record.train_error;
     result.final_train_loss = record.train_loss;
     write_history(out_dir + "/history.csv", result.epochs);
     write_file_atomic(out_dir + "/results.json", result.to_json(config).dump(2) + "\n");
-    if (!quiet) {
-      const double per_epoch = seconds_since(start) / epoch;
-      std::cerr << "epoch " << epoch << "/" << lp.epochs << "  train loss " << std::setprecision(4)
-                << record.train_loss << "  train error " << 100.0 * record.train_error
-                << "%  test error " << 100.0 * record.test_error << "%  " << std::setprecision(3)
-                << record.wall_seconds << " s  time left ~"
-                << format_duration(per_epoch * (lp.epochs - epoch)) << "\n";
-    }
+    if (options.checkpoint_every > 0 && epoch % options.checkpoint_every == 0)
+      write_checkpoint(out_dir, config, *model, options.checkpoint_every, result.wall_seconds, order,
+                       order_rng, result.epochs);
+    progress.epoch_done(record);
   }
   // Final figures on the whole training set with the trained network (free phase).
   const Evaluation train = evaluate(*model, split.train, std::max(lp.batch_size, 256));
@@ -362,10 +366,13 @@ RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, b
   result.final_train_loss = train.loss;
   result.final_test_error = test.error;
   result.final_test_loss = test.loss;
-  result.wall_seconds = seconds_since(start);
+  result.wall_seconds = earlier_seconds + seconds_since(start);
+  result.complete = true;
+  write_conductance_histograms(*model, out_dir + "/conductances_end.csv");
+  model->save(out_dir);
   write_history(out_dir + "/history.csv", result.epochs);
   write_file_atomic(out_dir + "/results.json", result.to_json(config).dump(2) + "\n");
-  model->save(out_dir);
+  std::filesystem::remove(checkpoint_file(out_dir));
   return result;
 }
 

@@ -96,6 +96,9 @@ struct EpochRecord {
   json devices;  ///< programming figures of the epoch when a chip is used (else null)
 };
 
+/// One epoch as written in results.json (and in checkpoints).
+json to_json(const EpochRecord& record);
+
 struct RunResult {
   std::vector<EpochRecord> epochs;
   double final_train_error = 0.0;  ///< error on the whole training set after the last epoch
@@ -103,11 +106,25 @@ struct RunResult {
   double final_train_loss = 0.0;
   double final_test_loss = 0.0;
   double wall_seconds = 0.0;
+  bool complete = false;  ///< every epoch and the final evaluation done (written as "complete")
   json to_json(const ExperimentConfig& config) const;
 };
 
-/// Trains and evaluates; writes DIR/config.resolved.json before training, DIR/history.csv and
-/// DIR/results.json (atomically) after every epoch. Progress goes to stderr.
+struct Checkpoint;
+
+struct RunOptions {
+  bool quiet = false;        ///< no progress on stderr
+  int checkpoint_every = 0;  ///< write DIR/checkpoint.json every this many epochs (0: never)
+  /// Continue from this checkpoint (read_checkpoint) instead of starting afresh.
+  const Checkpoint* resume = nullptr;
+};
+
+/// Trains and evaluates; writes DIR/config.resolved.json and DIR/conductances_start.csv before
+/// training, DIR/history.csv and DIR/results.json (atomically) after every epoch, and at the end
+/// DIR/conductances_end.csv and what the model saves (chip.json). Progress goes to stderr.
+/// With checkpoints (learning/checkpoint.h) the run can be killed at any point and resumed to the
+/// same results; a finished run removes its checkpoint.
+RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, const RunOptions& options);
 RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, bool quiet = false);
 
 }  // namespace physlearn::learning

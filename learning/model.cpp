@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "core/binary.h"
 #include "devices/device.h"
 #include "learning/backprop.h"
 #include "learning/controller.h"
@@ -144,6 +145,42 @@ class CircuitModel final : public Model {
     return out;
   }
 
+  json save_state() const override {
+    std::vector<double> sums;
+    for (const auto& a : sums_) sums.insert(sums.end(), {a.cosine, a.norm_ratio});
+    json state = {{"kind", "circuit"},
+                  {"weights", encode_matrices(net_.weights)},
+                  {"biases", encode_matrices(net_.biases)},
+                  {"optimizer", optimizer_.state()},
+                  {"batch", batch_},
+                  {"measured", measured_},
+                  {"alignment_sums", encode_array(sums.data(), sums.size())}};
+    if (chip_) {
+      state["chip"] = chip_->to_json();
+      state["controller"] = controller_->state();
+    }
+    return state;
+  }
+
+  void load_state(const json& state, const std::string& where) override {
+    if (member(state, "kind", where) != "circuit")
+      throw Error(where + ": the state of another model (kind " + state["kind"].dump() + ")");
+    decode_matrices(member(state, "weights", where), net_.weights, true, where + ".weights");
+    decode_matrices(member(state, "biases", where), net_.biases, true, where + ".biases");
+    optimizer_.set_state(member(state, "optimizer", where), where + ".optimizer");
+    batch_ = member(state, "batch", where).get<long>();
+    measured_ = member(state, "measured", where).get<int>();
+    const auto sums = decode_array<double>(member(state, "alignment_sums", where), 2 * sums_.size(),
+                                           where + ".alignment_sums");
+    for (std::size_t l = 0; l < sums_.size(); ++l) sums_[l] = {sums[2 * l], sums[2 * l + 1]};
+    if (chip_ && !state.contains("chip")) throw Error(where + ": no chip state (the run has a chip)");
+    if (!chip_ && state.contains("chip")) throw Error(where + ": a chip state (the run has no chip)");
+    if (chip_) {
+      *chip_ = devices::Chip::from_json(state["chip"], where + ".chip");
+      controller_->set_state(member(state, "controller", where), where + ".controller");
+    }
+  }
+
  private:
   /// With read noise, every batch's phases see a fresh read of the devices.
   void read_chip() {
@@ -210,6 +247,21 @@ class BaselineModel final : public Model {
     outputs = network_.forward(inputs);
   }
   void end_epoch() override { optimizer_.end_epoch(); }
+
+  json save_state() const override {
+    return {{"kind", "relu-baseline"},
+            {"weights", encode_matrices(network_.weights)},
+            {"biases", encode_matrices(network_.biases)},
+            {"optimizer", optimizer_.state()}};
+  }
+
+  void load_state(const json& state, const std::string& where) override {
+    if (member(state, "kind", where) != "relu-baseline")
+      throw Error(where + ": the state of another model (kind " + state["kind"].dump() + ")");
+    decode_matrices(member(state, "weights", where), network_.weights, true, where + ".weights");
+    decode_matrices(member(state, "biases", where), network_.biases, true, where + ".biases");
+    optimizer_.set_state(member(state, "optimizer", where), where + ".optimizer");
+  }
 
  private:
   static std::vector<int> layer_sizes(const ExperimentConfig& config, int num_inputs, int num_classes) {

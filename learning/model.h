@@ -38,6 +38,16 @@ class Model {
   virtual void save(const std::string& /*out_dir*/) {}
   /// Trainable conductances per layer (for histograms and checks); empty for the baseline.
   virtual std::vector<const Eigen::MatrixXd*> conductances() const { return {}; }
+  /// The complete training state for a checkpoint (learning/checkpoint.h): parameters, optimiser
+  /// (velocities, decayed rates), devices and every random generator, counters; values exact.
+  virtual json save_state() const {
+    throw Error("checkpoints: the model " + description() + " cannot save its state");
+  }
+  /// Restores a state written by save_state() into a model made from the same configuration,
+  /// bit for bit; a state of another shape or kind is a physlearn::Error naming `where`.
+  virtual void load_state(const json& /*state*/, const std::string& where) {
+    throw Error(where + ": the model " + description() + " cannot load a state");
+  }
 };
 
 /// The model the experiment asks for: learning.rule "backprop" gives the ReLU baseline, any other

@@ -4,6 +4,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "core/binary.h"
+
 namespace physlearn::learning {
 
 SgdMomentum::SgdMomentum(double momentum, std::vector<double> lr_weights,
@@ -47,6 +49,24 @@ void SgdMomentum::apply(int layer, bool is_bias, const Eigen::Ref<const Eigen::M
 void SgdMomentum::end_epoch() {
   for (double& r : lr_weights_) r *= lr_decay_;
   for (double& r : lr_biases_) r *= lr_decay_;
+}
+
+json SgdMomentum::state() const {
+  return {{"lr_weights", encode_array(lr_weights_.data(), lr_weights_.size())},
+          {"lr_biases", encode_array(lr_biases_.data(), lr_biases_.size())},
+          {"velocity_weights", encode_matrices(velocity_weights_)},
+          {"velocity_biases", encode_matrices(velocity_biases_)}};
+}
+
+void SgdMomentum::set_state(const json& state, const std::string& where) {
+  lr_weights_ = decode_array<double>(member(state, "lr_weights", where), lr_weights_.size(),
+                                     where + ".lr_weights");
+  lr_biases_ = decode_array<double>(member(state, "lr_biases", where), lr_biases_.size(),
+                                    where + ".lr_biases");
+  decode_matrices(member(state, "velocity_weights", where), velocity_weights_, false,
+                  where + ".velocity_weights");
+  decode_matrices(member(state, "velocity_biases", where), velocity_biases_, false,
+                  where + ".velocity_biases");
 }
 
 }  // namespace physlearn::learning

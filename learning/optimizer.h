@@ -5,6 +5,8 @@
 #include <Eigen/Dense>
 #include <vector>
 
+#include "core/schema.h"
+
 namespace physlearn::learning {
 
 class SgdMomentum {
@@ -24,6 +26,11 @@ class SgdMomentum {
   void end_epoch();
 
   double lr(int layer, bool is_bias) const;
+
+  /// The learning rates (decayed so far) and velocities, bit for bit, for checkpoints; set_state
+  /// restores them into an optimiser made with the same number of layers.
+  json state() const;
+  void set_state(const json& state, const std::string& where);
 
  private:
   double momentum_;

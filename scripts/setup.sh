@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config zlib1g-dev libsundials-dev libeigen3-dev libngspice0-dev
-  ngspice nlohmann-json3-dev doctest-dev libsuitesparse-dev libcli11-dev dataset-fashion-mnist)
+  ngspice nlohmann-json3-dev doctest-dev libsuitesparse-dev libcli11-dev dataset-fashion-mnist
+  gnuplot-nox)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace cli_test {
 
@@ -43,6 +44,24 @@ inline Outcome physlearn(const std::string& arguments, const fs::path& dir) {
                               "' 2> '" + err.string() + "'";
   const int raw = std::system(command.c_str());
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+}
+
+/// Starts `physlearn ARGUMENTS` from the source folder in the background, in a process group of
+/// its own (kill(-pid, SIGKILL) ends it and its children); stdout and stderr are kept in `dir`.
+inline pid_t physlearn_background(const std::string& arguments, const fs::path& dir) {
+  fs::create_directories(dir);
+  const std::string command = std::string("cd '") + PHYSLEARN_SOURCE_DIR + "' && exec '" +
+                              PHYSLEARN_BINARY + "' " + arguments + " > '" +
+                              (dir / "stdout.txt").string() + "' 2> '" +
+                              (dir / "stderr.txt").string() + "'";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (pid > 0) setpgid(pid, pid);
+  return pid;
 }
 
 }  // namespace cli_test

@@ -1,0 +1,24 @@
+#pragma once
+/// Child processes of the program: runs of a sweep (this program itself) and gnuplot.
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace physlearn::cli {
+
+/// This program's own file (/proc/self/exe).
+std::string self_executable();
+
+/// The file of `name` on PATH ("" when none is executable).
+std::string find_on_path(const std::string& name);
+
+/// Starts `args` (args[0]: the program's file) with stdout and stderr into `log` (appended when
+/// `append`) and stdin from /dev/null; the child gets SIGTERM when this process dies
+/// (PR_SET_PDEATHSIG). Throws physlearn::Error when it cannot start.
+pid_t spawn_process(const std::vector<std::string>& args, const std::string& log, bool append);
+
+/// "exit status N", "killed by signal N" for a waitpid status.
+std::string describe_exit(int raw_status);
+
+}  // namespace physlearn::cli
