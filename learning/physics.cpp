@@ -1,5 +1,7 @@
 #include "learning/physics.h"
 
+#include "core/error.h"
+
 namespace physlearn::learning {
 
 long digital_macs_per_sample(const std::vector<int>& sizes) {
@@ -12,10 +14,15 @@ long digital_macs_per_sample(const std::vector<int>& sizes) {
 
 void PhysicsRecorder::relax(const circuits::LayeredNetwork& net, const solvers::PhaseNudge& nudge,
                             solvers::LayeredState& state) {
-  inner_.relax(net, nudge, state);
+  const bool is_free = nudge.beta == 0.0 && !nudge.clamp;
+  if (is_free) ++batches_;
+  try {
+    inner_.relax(net, nudge, state);
+  } catch (const SolverError& e) {
+    throw SolverError(cat("training batch ", batches_, " of the run: ", e.what()));
+  }
   const std::vector<solvers::PhasePhysics>* physics = inner_.last_physics();
   if (!physics) return;
-  const bool is_free = nudge.beta == 0.0 && !nudge.clamp;
   for (const solvers::PhasePhysics& p : *physics) {
     (is_free ? settle_free_ : settle_nudged_) += p.settling_time;
     ++(is_free ? phases_free_ : phases_nudged_);

@@ -31,6 +31,8 @@ long digital_macs_per_sample(const std::vector<int>& sizes);
 
 /// Wraps a solver and sums the physics of every relax call (solvers that simulate in time), per
 /// phase kind; everything else is forwarded. A free phase's samples count as training samples.
+/// A relax that fails (SolverError: the transient solver names the phase, the sample, the time
+/// reached and the reason) is rethrown with "training batch N of the run: " in front.
 class PhysicsRecorder final : public solvers::EquilibriumSolver {
  public:
   explicit PhysicsRecorder(solvers::EquilibriumSolver& inner) : inner_(inner) {}
@@ -51,6 +53,7 @@ class PhysicsRecorder final : public solvers::EquilibriumSolver {
 
  private:
   solvers::EquilibriumSolver& inner_;
+  long batches_ = 0;  ///< free phases relaxed over the run (training batches begun)
   long samples_ = 0;  ///< free-phase samples
   long phases_free_ = 0, phases_nudged_ = 0;
   double settle_free_ = 0.0, settle_nudged_ = 0.0;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "circuits/drn.h"
+#include "core/error.h"
 #include "data/dataset.h"
 #include "learning/experiment.h"
 #include "learning/physics.h"
@@ -115,4 +116,21 @@ TEST_CASE("physics: absent with a steady-state solver; combined over epochs by s
   CHECK(c["mean_power"].get<double>() == doctest::Approx((3 * 1.0 + 9 * 3.0) / 12));
   CHECK(c["digital_energy_per_sample"].get<double>() == 1e-11);
   CHECK(learning::combine_physics({nullptr}).is_null());
+}
+
+TEST_CASE("physics: a transient that fails in training names the batch, phase, sample, time and reason") {
+  auto config = xor_transient({"solver.transient_max_duration=1e-15", "learning.batch_size=2"});
+  const fs::path dir = scratch("fails");
+  try {
+    learning::run_experiment(config, dir.string(), true);
+    FAIL("the transient should not settle");
+  } catch (const SolverError& e) {
+    const std::string what = e.what();
+    INFO(what);
+    CHECK(what.rfind("training batch 1 of the run: ", 0) == 0);
+    CHECK(what.find("phase 'free, sample ") != std::string::npos);
+    CHECK(what.find("at t = 1e-15 s") != std::string::npos);
+    CHECK(what.find("not settled within max_duration") != std::string::npos);
+  }
+  fs::remove_all(dir);
 }
