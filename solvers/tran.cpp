@@ -14,7 +14,6 @@ TranWaveforms simulate_tran(const circuits::Circuit& circuit, const circuits::Sp
   o.atol = atol;
   o.settle = SettleCriterion::Slew;  // not watched: the run ends at stop_time
   o.stop_time = tran.stop;
-  o.max_duration = 2.0 * tran.stop;
   o.max_step =
       tran.max_step > 0.0 ? tran.max_step : std::min(tran.step, (tran.stop - tran.start) / 50.0);
   o.max_steps = std::max<long>(1000000, static_cast<long>(20.0 * tran.stop / o.max_step));

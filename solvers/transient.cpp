@@ -991,7 +991,7 @@ TransientResult TransientSolver::run(const Circuit& circuit, const std::vector<N
                           : settled ? std::min(t_settle * (1.0 + o.hold), o.max_duration)
                                     : o.max_duration;
     if ((settled || fixed) && t >= t_stop * (1.0 - 1e-14)) break;
-    if (!settled && t >= o.max_duration * (1.0 - 1e-14))
+    if (!settled && !fixed && t >= o.max_duration * (1.0 - 1e-14))
       s.fail(phase, t,
              cat("not settled within max_duration = ", o.max_duration, " s (",
                  o.settle == SettleCriterion::Final ? "max |v - v_dc| = " : "max |dv/dt| = ",

@@ -106,7 +106,8 @@ struct TransientOptions {
   /// (0: the mean positive conductance of the circuit, 1 S if none).
   double ideal_diode_scale = 0.0;
   /// s: > 0 runs the phase to exactly this time instead (a SPICE .tran): no settling criterion
-  /// is watched and the settled figures are those at stop_time (settling_time = stop_time).
+  /// is watched, max_duration does not apply, and the settled figures are those at stop_time
+  /// (settling_time = stop_time).
   double stop_time = 0.0;
   /// s: > 0 caps IDA's step size (SPICE's tmax), so the observer sees the waveform that densely.
   double max_step = 0.0;
