@@ -290,6 +290,7 @@ class NetlistReader {
 
   void param_card(const Card& card);
   void options_card(const Card& card);
+  void tran_card(const Card& card);
   void model_card(const Card& card);
   void element_card(const Card& card);
   void two_terminal(const Card& card, const std::vector<Token>& tokens, char letter);
@@ -857,6 +858,35 @@ void NetlistReader::finish_series_resistances() {
   }
 }
 
+void NetlistReader::tran_card(const Card& card) {
+  if (options_.tran.has_value()) fail(card, "a second .tran card");
+  const std::vector<Token> tokens = tokenize(card, true);
+  std::vector<double> values;
+  bool uic = false;
+  for (std::size_t k = 1; k < tokens.size(); ++k) {
+    if (lower(tokens[k].text) == "uic") {
+      uic = true;
+    } else {
+      if (uic) fail(card, ".tran: UIC must come last");
+      values.push_back(number(card, tokens[k], ".tran"));
+    }
+  }
+  if (values.size() < 2 || values.size() > 4)
+    fail(card, ".tran needs tstep tstop [tstart [tmax]] [UIC]");
+  SpiceTran t;
+  t.step = values[0];
+  t.stop = values[1];
+  t.start = values.size() > 2 ? values[2] : 0.0;
+  t.max_step = values.size() > 3 ? values[3] : 0.0;
+  t.uic = uic;
+  if (!(t.step > 0.0)) fail(card, cat(".tran: tstep = ", t.step, ": must be > 0"));
+  if (!(t.stop > 0.0)) fail(card, cat(".tran: tstop = ", t.stop, ": must be > 0"));
+  if (!(t.start >= 0.0) || !(t.start < t.stop))
+    fail(card, cat(".tran: tstart = ", t.start, ": must be >= 0 and < tstop"));
+  if (!(t.max_step >= 0.0)) fail(card, cat(".tran: tmax = ", t.max_step, ": must be >= 0"));
+  options_.tran = t;
+}
+
 Circuit NetlistReader::read(const std::string& text) {
   split_cards(text);
   // Parameters first (in card order), then the other control cards, then the elements, so that
@@ -895,7 +925,9 @@ Circuit NetlistReader::read(const std::string& text) {
     } else if (keyword == ".include" || keyword == ".inc" || keyword == ".lib" ||
                keyword == ".endl") {
       fail(card, cat(keyword, " is not supported (put everything in one netlist)"));
-    } else if (keyword == ".tran" || keyword == ".dc" || keyword == ".ac" || keyword == ".noise" ||
+    } else if (keyword == ".tran") {
+      tran_card(card);
+    } else if (keyword == ".dc" || keyword == ".ac" || keyword == ".noise" ||
                keyword == ".tf" || keyword == ".pz" || keyword == ".sens" || keyword == ".disto" ||
                keyword == ".four" || keyword == ".pss" || keyword == ".sp") {
       fail(card, cat("the analysis ", keyword,

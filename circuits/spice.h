@@ -54,6 +54,8 @@
 /// AF, ...) mean nothing at DC and are accepted silently; DC parameters not modelled (BV, IBV,
 /// IKF, ISR, ...) give a warning; any other parameter is an error.
 ///
+/// `.tran tstep tstop [tstart [tmax]] [UIC]` (SPICE syntax) is recorded in SpiceOptions::tran for
+/// `physlearn solve`'s transient (solvers/tran.h); a second .tran is an error.
 /// Control cards: `.op` (recorded), `.end` (the rest of the text is ignored; a missing `.end` is
 /// fine), `.param`, `.model`, `.temp celsius`, `.title`, and `.options` (`.option`, `.opt`):
 /// TEMP and TNOM (Celsius) and GMIN (S) are honoured; RELTOL, ABSTOL (A), VNTOL (V) and ITL1 are
@@ -63,19 +65,29 @@
 /// ignored with a warning.
 ///
 /// Errors (physlearn::Error, message "<source>:<line>: <what> (card "<card text>")"): unknown
-/// cards and element letters, analyses other than .op (.tran, .dc, .ac, ...), subcircuits (.subckt,
+/// cards and element letters, analyses other than .op and .tran (.dc, .ac, ...), subcircuits (.subckt,
 /// X), .include/.lib, model types other than D, unknown or malformed model parameters, undefined
 /// models or parameters, malformed numbers and expressions, wrong field counts, transient source
 /// functions (SIN, PULSE, ...), duplicate element names (case-insensitive), duplicate models and
 /// parameters, out-of-range values (R = 0, C < 0, IS <= 0, N <= 0, RS < 0, temperatures at or
 /// below 0 K), sources across one node, and a continuation line with no card before it.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "circuits/circuit.h"
 
 namespace physlearn::circuits {
+
+/// A `.tran` card: seconds.
+struct SpiceTran {
+  double step = 0.0;      ///< tstep: the output interval
+  double stop = 0.0;      ///< tstop
+  double start = 0.0;     ///< tstart: no output before it
+  double max_step = 0.0;  ///< tmax: largest internal step (0: not given)
+  bool uic = false;       ///< UIC: start from zero node voltages, not the DC operating point
+};
 
 /// What a netlist says besides its elements.
 struct SpiceOptions {
@@ -89,6 +101,7 @@ struct SpiceOptions {
   int itl1 = 0;                 ///< .options itl1 (DC iteration limit); 0: not given
   bool has_op = false;          ///< a .op card was present
   bool has_end = false;         ///< a .end card was present
+  std::optional<SpiceTran> tran;  ///< the .tran card, if any
   std::map<std::string, double> params;  ///< .param values by lowercase name
   /// "<source>:<line>: <what>" for every card or option that was ignored.
   std::vector<std::string> warnings;

@@ -4,13 +4,15 @@
 ///   physlearn sweep STUDY.json [--out DIR] [--jobs N]
 ///   physlearn plot DIR [--out FOLDER]
 ///   physlearn gradcheck EXPERIMENT.json [--beta B] [--variant V] [--batch N] [--set key=value ...]
-///   physlearn solve CIRCUIT.json|NETLIST.cir [--backend native|ngspice]
+///   physlearn solve CIRCUIT.json|NETLIST.cir [--backend native|ngspice] [--out DIR]  (.tran: waveforms)
 ///   physlearn simulate EXPERIMENT.json [--sample K] --out DIR [--nodes a,b,...]
 ///   physlearn export-spice EXPERIMENT.json [--sample K] [--phase free|nudged] [-o FILE]
 ///   physlearn schema [SECTION]
 ///   physlearn bench CASE EXPERIMENT.json [--repeats N] [--set key=value ...]
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
+#include <optional>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -33,6 +35,7 @@
 #include "learning/sweep.h"
 #include "learning/transfer.h"
 #include "solvers/newton.h"
+#include "solvers/tran.h"
 #include "solvers/ngspice.h"
 
 namespace {
@@ -116,9 +119,10 @@ bool is_json_file(const std::string& file) {
   return tail == ".json";
 }
 
-int solve_command(const std::string& file, const std::string& backend) {
+int solve_command(const std::string& file, const std::string& backend, const std::string& out) {
   circuits::Circuit circuit;
   solvers::NewtonOptions newton;
+  std::optional<circuits::SpiceTran> tran;
   if (is_json_file(file)) {
     json j = load_json_file(file);
     circuit = circuits::circuit_from_json(j.contains("circuit") ? j["circuit"] : j,
@@ -134,8 +138,32 @@ int solve_command(const std::string& file, const std::string& backend) {
     if (spice.abstol > 0.0) newton.abstol = std::min(newton.abstol, spice.abstol);
     if (spice.vntol > 0.0) newton.vntol = std::min(newton.vntol, spice.vntol);
     newton.max_iterations = std::max(newton.max_iterations, spice.itl1);
+    tran = spice.tran;
   }
   circuit.validate();
+  if (tran) {  // .tran: waveforms of every node (solvers/tran.h)
+    if (backend != "native") throw Error("solve: a .tran netlist runs on --backend native only");
+    const solvers::TranWaveforms waves = solvers::simulate_tran(circuit, *tran);
+    const std::string csv = solvers::tran_csv(circuit, waves);
+    if (out.empty()) {
+      std::cout << csv;
+      return 0;
+    }
+    std::filesystem::create_directories(out);
+    write_file_atomic(out + "/waveforms.csv", csv);
+    json final_voltages = json::object();
+    for (int n = 0; n < circuit.num_nodes(); ++n)
+      final_voltages[circuit.node_name(n)] = waves.result.voltages(n);
+    std::cout << json({{"analysis", "tran"},
+                       {"file", "waveforms.csv"},
+                       {"rows", waves.time.size()},
+                       {"stop_time", waves.result.end_time},
+                       {"steps", waves.result.steps},
+                       {"final_voltages", final_voltages}})
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
   solvers::OperatingPoint op;
   if (backend == "ngspice") {
     op = solvers::ngspice_operating_point(circuit);
@@ -290,6 +318,9 @@ int main(int argc, char** argv) {
   solve->add_option("--backend", backend, "native (Newton) or ngspice (in process)")
       ->check(CLI::IsMember({"native", "ngspice"}))
       ->capture_default_str();
+  solve->add_option("--out", out,
+                    "with a .tran card: folder for waveforms.csv (time and every node; default: "
+                    "the CSV on stdout)");
 
   int export_sample = 0;
   std::string export_phase = "free";
@@ -330,7 +361,7 @@ int main(int argc, char** argv) {
     if (*grad) return gradcheck_command(file, sets, check);
     if (*cmp) return compare_command(file, rules, out, sets, quiet);
     if (*transfer) return transfer_command(file, out, sets, quiet);
-    if (*solve) return solve_command(file, backend);
+    if (*solve) return solve_command(file, backend, out);
     if (*export_spice) return export_spice_command(file, export_sample, export_phase, out);
     if (*schema) return schema_command(section);
     if (*simulate) return physlearn::cli::simulate_command(simulate_args);

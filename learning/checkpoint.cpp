@@ -42,6 +42,7 @@ EpochRecord epoch_record(const json& value, const std::string& where) {
   e.test_error = number(value, "test_error", where);
   e.wall_seconds = number(value, "wall_seconds", where);
   if (value.contains("devices")) e.devices = value["devices"];
+  if (value.contains("physics")) e.physics = value["physics"];
   if (value.contains("alignment")) {
     const json& alignment = value["alignment"];
     if (!alignment.is_array()) throw Error(where + ".alignment: must be an array");

@@ -14,6 +14,7 @@
 #include "learning/checkpoint.h"
 #include "learning/gradient.h"
 #include "learning/histogram.h"
+#include "learning/physics.h"
 #include "learning/progress.h"
 
 namespace physlearn::learning {
@@ -48,6 +49,10 @@ void describe(Schema& s, LearningParams& p) {
           "backprop baseline: weight learning rates (empty: lr_weights)").min(0.0);
   s.field("backprop_lr_biases", p.backprop_lr_biases,
           "backprop baseline: bias learning rates (empty: lr_biases)").min(0.0);
+  s.field("digital_energy_per_mac", p.digital_energy_per_mac,
+          "energy per multiply-accumulate of the digital comparison in results' physics (solver "
+          "transient); default 1 pJ: an FP32 MAC on a modern GPU process, from Horowitz ISSCC 2014")
+      .unit("J").min(0.0);
 }
 
 void describe(Schema& s, OutputParams& p) {
@@ -182,6 +187,7 @@ json to_json(const EpochRecord& e) {
                  {"test_error", e.test_error},
                  {"wall_seconds", e.wall_seconds}};
   if (!e.devices.is_null()) record["devices"] = e.devices;
+  if (!e.physics.is_null()) record["physics"] = e.physics;
   if (!e.alignment.empty()) {
     record["alignment"] = json::array();
     for (std::size_t l = 0; l < e.alignment.size(); ++l)
@@ -205,6 +211,9 @@ json RunResult::to_json(const ExperimentConfig& config) const {
                   {"test_loss", final_test_loss},
                   {"wall_seconds", wall_seconds}};
   out["complete"] = complete;
+  std::vector<json> physics;
+  for (const auto& e : epochs) physics.push_back(e.physics);
+  if (json p = combine_physics(physics); !p.is_null()) out["final"]["physics"] = p;
   return out;
 }
 
@@ -339,6 +348,7 @@ RunResult run_experiment(ExperimentConfig& config, const std::string& out_dir, c
     EpochRecord record;
     record.alignment = model->take_alignment();
     record.devices = model->take_device_figures();
+    record.physics = model->take_physics();
     record.epoch = epoch;
     record.train_loss = loss_sum / static_cast<double>(order.size());
     record.train_error = static_cast<double>(errors) / static_cast<double>(order.size());

@@ -40,6 +40,8 @@ struct LearningParams {
   /// backprop: learning rates of the baseline (empty: lr_weights / lr_biases).
   std::vector<double> backprop_lr_weights;
   std::vector<double> backprop_lr_biases;
+  /// J per multiply-accumulate of the digital comparison in results' "physics" (learning/physics.h)
+  double digital_energy_per_mac = 1e-12;
 };
 
 void describe(Schema& schema, LearningParams& params);
@@ -94,6 +96,7 @@ struct EpochRecord {
   double wall_seconds = 0.0; ///< seconds of this epoch (training and evaluation)
   std::vector<LayerAlignment> alignment;  ///< per layer, when learning.alignment_every > 0
   json devices;  ///< programming figures of the epoch when a chip is used (else null)
+  json physics;  ///< analog and digital figures when solver.type is "transient" (else null)
 };
 
 /// One epoch as written in results.json (and in checkpoints).

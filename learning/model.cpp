@@ -9,6 +9,7 @@
 #include "learning/crossbar.h"
 #include "learning/experiment.h"
 #include "learning/optimizer.h"
+#include "learning/physics.h"
 #include "learning/rules.h"
 #include "learning/transfer.h"
 
@@ -52,6 +53,9 @@ class CircuitModel final : public Model {
       net_.weights = start.weights;
     }
     solver_ = solvers::make_solver(config.solver, net_);
+    recorder_ = std::make_unique<PhysicsRecorder>(*solver_);
+    digital_sizes_ = net_.sizes;
+    digital_sizes_.front() = config.network.inputs;  // the digital network needs no inverted copies
     if (config.has_crossbar)
       crossbar_ = std::make_unique<CrossbarPhases>(net_, config.crossbar, crossbar_g_unit(config),
                                                    config.solver, rule_);
@@ -77,7 +81,7 @@ class CircuitModel final : public Model {
     if (crossbar_) {
       crossbar_->direction(net_, voltages_, targets, outputs, direction_);
     } else {
-      rule_direction(rule_, net_, *solver_, voltages_, targets, free_, direction_);
+      rule_direction(rule_, net_, *recorder_, voltages_, targets, free_, direction_);
       outputs = free_.outputs();
     }
     if (reference_ && batch_++ % lp_.alignment_every == 0) measure_alignment(targets);
@@ -117,6 +121,10 @@ class CircuitModel final : public Model {
             {"devices_pulsed", s.devices_pulsed},
             {"capped", s.capped},
             {"programming_energy", s.energy}};
+  }
+
+  json take_physics() override {
+    return recorder_->take(digital_sizes_, lp_.digital_energy_per_mac);
   }
 
   void save(const std::string& out_dir) override {
@@ -209,6 +217,8 @@ class CircuitModel final : public Model {
   std::unique_ptr<devices::Chip> chip_;
   std::unique_ptr<LearningController> controller_;
   std::unique_ptr<solvers::EquilibriumSolver> solver_;
+  std::unique_ptr<PhysicsRecorder> recorder_;  ///< the training steps' relax calls go through it
+  std::vector<int> digital_sizes_;
   std::unique_ptr<CrossbarPhases> crossbar_;  ///< phases on the full crossbar circuit, if any
   std::unique_ptr<solvers::CoordinateDescentSolver> reference_;
   ParameterGradient direction_;

@@ -34,6 +34,9 @@ class Model {
   virtual std::vector<LayerAlignment> take_alignment() { return {}; }
   /// Programming figures since the last call (pulses, energy) when devices are modelled; else null.
   virtual json take_device_figures() { return nullptr; }
+  /// Physics of the training steps since the last call when the phases are simulated in time
+  /// (solver.type "transient"; see learning/physics.h); else null.
+  virtual json take_physics() { return nullptr; }
   /// Writes what belongs to the trained model into the results folder (the chip, if any).
   virtual void save(const std::string& /*out_dir*/) {}
   /// Trainable conductances per layer (for histograms and checks); empty for the baseline.

@@ -227,10 +227,9 @@ struct RunResult {
   long iterations = -1;  ///< ngspice's "Total iterations" (-1: not reported)
 };
 
-RunResult run_op(const std::vector<std::string>& lines, const std::vector<std::string>& vectors,
-                 bool verbose, NgspiceTimings* timings) {
-  Engine& e = engine();
-  std::lock_guard<std::mutex> lock(e.mutex);
+/// Readies the library for one run (the caller holds e.mutex): initialised, not exited, the
+/// last run's messages and data cleared.
+void begin_run(Engine& e, bool verbose) {
   e.verbose = verbose;
   initialise(e);
   if (e.exited)
@@ -241,21 +240,31 @@ RunResult run_op(const std::vector<std::string>& lines, const std::vector<std::s
   e.dc_failed = false;
   e.total_iterations = -1;
   e.data.clear();
+}
 
+/// Loads netlist lines (title first, ".end" last) into ngspice.
+void load_circuit(Engine& e, const std::vector<std::string>& lines) {
   std::vector<std::string> copy = lines;  // ngSpice_Circ takes char*, not const char*
   std::vector<char*> pointers;
   pointers.reserve(copy.size() + 1);
   for (auto& line : copy) pointers.push_back(line.data());
   pointers.push_back(nullptr);
+  ngSpice_Circ(pointers.data());
+  check(e, "loading the netlist");
+}
 
+RunResult run_op(const std::vector<std::string>& lines, const std::vector<std::string>& vectors,
+                 bool verbose, NgspiceTimings* timings) {
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  begin_run(e, verbose);
   RunResult result;
   std::vector<double>& values = result.values;
   values.reserve(vectors.size());
   try {
     auto start = Clock::now();
-    ngSpice_Circ(pointers.data());
+    load_circuit(e, lines);
     if (timings) timings->load_seconds = seconds_since(start);
-    check(e, "loading the netlist");
     start = Clock::now();
     command("op");
     if (timings) timings->op_seconds = seconds_since(start);
@@ -296,6 +305,39 @@ std::vector<double> ngspice_run_op(const std::vector<std::string>& lines,
                                    const std::vector<std::string>& vectors, bool verbose,
                                    NgspiceTimings* timings) {
   return run_op(lines, vectors, verbose, timings).values;
+}
+
+NgspiceWaveforms ngspice_run_tran(const std::vector<std::string>& lines,
+                                  const std::vector<std::string>& vectors, bool verbose) {
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  begin_run(e, verbose);
+  NgspiceWaveforms out;
+  try {
+    load_circuit(e, lines);
+    command("run");
+    check(e, "run");
+    auto read = [](const std::string& name) {
+      std::string buffer = name;
+      pvector_info info = ngGet_Vec_Info(buffer.data());
+      if (!info || info->v_length < 1 || !info->v_realdata)
+        throw SolverError("ngspice: the transient gave no vector \"" + name + "\"");
+      return std::vector<double>(info->v_realdata, info->v_realdata + info->v_length);
+    };
+    out.time = read("time");
+    for (const auto& name : vectors) {
+      out.values.push_back(read(name));
+      if (out.values.back().size() != out.time.size())
+        throw SolverError("ngspice: vector \"" + name + "\" is not as long as time");
+    }
+    clean_up(e);
+  } catch (...) {
+    clean_up(e);
+    e.verbose = false;
+    throw;
+  }
+  e.verbose = false;
+  return out;
 }
 
 OperatingPoint ngspice_operating_point(const circuits::Circuit& circuit,

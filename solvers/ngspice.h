@@ -77,6 +77,17 @@ std::vector<double> ngspice_run_op(const std::vector<std::string>& lines,
                                    const std::vector<std::string>& vectors, bool verbose = false,
                                    NgspiceTimings* timings = nullptr);
 
+/// Waveforms of an ngspice transient: its time points and each vector's value at them.
+struct NgspiceWaveforms {
+  std::vector<double> time;
+  std::vector<std::vector<double>> values;  ///< per vector asked for
+};
+
+/// Runs netlist lines holding a .tran card (title first, ".end" last) with ngspice's "run" and
+/// returns the time vector and the named vectors (e.g. "a"). Error handling as ngspice_run_op.
+NgspiceWaveforms ngspice_run_tran(const std::vector<std::string>& lines,
+                                  const std::vector<std::string>& vectors, bool verbose = false);
+
 /// The "ngspice" solver type for layered networks: every sample of every phase is the lowered
 /// circuit (circuits::lower_to_circuit) with that sample's inputs, exported and solved by
 /// ngspice's op. Nudges as in ngspice_operating_point; clamped phases hold the outputs by

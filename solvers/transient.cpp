@@ -984,11 +984,14 @@ TransientResult TransientSolver::run(const Circuit& circuit, const std::vector<N
   };
   check_settled_here();
   std::vector<int> found(static_cast<std::size_t>(s.num_roots), 0);
+  const bool fixed = o.stop_time > 0.0;  // a SPICE .tran: run to stop_time, no settling
+  if (o.max_step > 0.0) s.check(IDASetMaxStep(s.ida, o.max_step), "IDASetMaxStep");
   for (;;) {
-    const double t_stop =
-        settled ? std::min(t_settle * (1.0 + o.hold), o.max_duration) : o.max_duration;
-    if (settled && t >= t_stop * (1.0 - 1e-14)) break;
-    if (!settled && t >= o.max_duration * (1.0 - 1e-14))
+    const double t_stop = fixed     ? o.stop_time
+                          : settled ? std::min(t_settle * (1.0 + o.hold), o.max_duration)
+                                    : o.max_duration;
+    if ((settled || fixed) && t >= t_stop * (1.0 - 1e-14)) break;
+    if (!settled && !fixed && t >= o.max_duration * (1.0 - 1e-14))
       s.fail(phase, t,
              cat("not settled within max_duration = ", o.max_duration, " s (",
                  o.settle == SettleCriterion::Final ? "max |v - v_dc| = " : "max |dv/dt| = ",
@@ -1055,6 +1058,11 @@ TransientResult TransientSolver::run(const Circuit& circuit, const std::vector<N
     check_settled_here();
   }
 
+  if (fixed) {
+    t_settle = t;
+    acc_settle = acc;
+    x_settle = x;
+  }
   for (std::size_t j = 0; j < s.ideal.size(); ++j) {
     const auto k = static_cast<std::size_t>(s.ideal[j]);
     const double current = x[s.layout.diode_row(s.ideal[j])];

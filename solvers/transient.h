@@ -105,6 +105,12 @@ struct TransientOptions {
   /// S: conductance scale c of the ideal diodes' ON rows and of the current tolerances
   /// (0: the mean positive conductance of the circuit, 1 S if none).
   double ideal_diode_scale = 0.0;
+  /// s: > 0 runs the phase to exactly this time instead (a SPICE .tran): no settling criterion
+  /// is watched, max_duration does not apply, and the settled figures are those at stop_time
+  /// (settling_time = stop_time).
+  double stop_time = 0.0;
+  /// s: > 0 caps IDA's step size (SPICE's tmax), so the observer sees the waveform that densely.
+  double max_step = 0.0;
   /// Also report the energy of every element (TransientResult::elements_*).
   bool element_energies = false;
   /// Called with (t, x) at t = 0, after every IDA step and after every restart; x holds the node

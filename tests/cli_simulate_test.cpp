@@ -152,3 +152,31 @@ TEST_CASE("simulate: transient keys from a layered experiment's solver section; 
     CHECK(!fs::exists(out));
   }
 }
+
+TEST_CASE("run with solver.type transient: physics per sample is simulate's phases, sample by sample") {
+  const fs::path dir = fresh_dir("physics");
+  const Result r = cli_test::physlearn(
+      "run experiments/xor.json --quiet --set solver.type=transient --set learning.epochs=1 "
+      "--set learning.shuffle=false --out '" + (dir / "run").string() + "'",
+      dir);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const json p = json::parse(slurp(dir / "run" / "results.json"))["epochs"][0]["physics"];
+  REQUIRE(p["samples"] == 4);  // XOR: one batch of the 4 points, on the initial network
+  double energy = 0.0, time = 0.0;
+  for (int k = 0; k < 4; ++k) {
+    const fs::path out = dir / ("sample" + std::to_string(k));
+    const Result s = simulate("experiments/xor.json --sample " + std::to_string(k) + " --out '" +
+                                  out.string() + "'",
+                              dir);
+    REQUIRE(s.status == 0);
+    for (const auto& phase : json::parse(slurp(out / "simulate.json"))["phases"]) {
+      energy += phase["energy"]["sources"].get<double>() + phase["energy"]["nudge"].get<double>();
+      time += phase["settling_time"].get<double>();
+    }
+  }
+  CHECK(p["energy_per_sample"].get<double>() == doctest::Approx(energy / 4.0).epsilon(1e-6));
+  CHECK(p["time_per_sample"].get<double>() == doctest::Approx(time / 4.0).epsilon(1e-6));
+  CHECK(p["digital_energy_per_sample"].get<double>() ==
+        p["digital_macs_per_sample"].get<double>() * p["digital_energy_per_mac"].get<double>());
+}

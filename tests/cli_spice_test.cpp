@@ -190,10 +190,20 @@ TEST_CASE("solve: errors exit non-zero and name the file, line and card, or the 
   CHECK_MESSAGE(contains(b.err, "bad.cir:3: "), b.err);
   CHECK_MESSAGE(contains(b.err, "R1 a 0 1k5"), b.err);
 
-  std::ofstream(dir / "tran.cir") << "transient\nV1 a 0 1\nR1 a 0 1k\nC1 a 0 1n\n.tran 1n 1u\n";
-  const Outcome t = run_physlearn("solve '" + (dir / "tran.cir").string() + "'", dir);
-  CHECK(t.status != 0);
-  CHECK_MESSAGE(contains(t.err, "tran.cir:5: the analysis .tran is not supported"), t.err);
+  // .tran: waveforms of every node in DIR/waveforms.csv (RC charging, tau = 1 us).
+  std::ofstream(dir / "tran.cir") << "transient\nV1 in 0 1\nR1 in a 1k\nC1 a 0 1n\n.tran 10n 5u uic\n";
+  const Outcome t = run_physlearn(
+      "solve '" + (dir / "tran.cir").string() + "' --out '" + (dir / "tran").string() + "'", dir);
+  CHECK_MESSAGE(t.status == 0, t.err);
+  CHECK_MESSAGE(contains(t.out, "\"analysis\": \"tran\""), t.out);
+  std::ifstream waves(dir / "tran" / "waveforms.csv");
+  std::string header, row, last;
+  std::getline(waves, header);
+  CHECK(header == "time,in,a");
+  while (std::getline(waves, row)) last = row;
+  REQUIRE(last.find(',') != std::string::npos);
+  CHECK(std::stod(last.substr(0, last.find(','))) == doctest::Approx(5e-6));
+  CHECK(std::stod(last.substr(last.rfind(',') + 1)) == doctest::Approx(1.0 - std::exp(-5.0)).epsilon(1e-6));
 
   std::ofstream(dir / "warn.cir") << "warnings\n.options method=gear\nV1 a 0 1\nR1 a 0 1k\n";
   const Outcome w = run_physlearn("solve '" + (dir / "warn.cir").string() + "'", dir);

@@ -1,0 +1,50 @@
+#include "solvers/tran.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "solvers/newton.h"
+
+namespace physlearn::solvers {
+
+TranWaveforms simulate_tran(const circuits::Circuit& circuit, const circuits::SpiceTran& tran,
+                            double rtol, double atol) {
+  TransientOptions o;
+  o.rtol = rtol;
+  o.atol = atol;
+  o.settle = SettleCriterion::Slew;  // not watched: the run ends at stop_time
+  o.stop_time = tran.stop;
+  o.max_step =
+      tran.max_step > 0.0 ? tran.max_step : std::min(tran.step, (tran.stop - tran.start) / 50.0);
+  o.max_steps = std::max<long>(1000000, static_cast<long>(20.0 * tran.stop / o.max_step));
+  TranWaveforms waves;
+  o.observer = [&](double t, const Eigen::VectorXd& x) {
+    if (t < tran.start) return;
+    waves.time.push_back(t);
+    waves.voltages.push_back(x.head(circuit.num_nodes()));
+  };
+  Eigen::VectorXd initial = Eigen::VectorXd::Zero(circuit.num_nodes());
+  if (!tran.uic) {
+    NewtonSolver dc(circuit);
+    initial = dc.solve(circuit).voltages;
+  }
+  TransientSolver solver(circuit, o);
+  waves.result = solver.run(circuit, {}, initial, ".tran");
+  return waves;
+}
+
+std::string tran_csv(const circuits::Circuit& circuit, const TranWaveforms& waves) {
+  std::ostringstream out;
+  out << "time";
+  for (int n = 0; n < circuit.num_nodes(); ++n) out << "," << circuit.node_name(n);
+  out << "\n";
+  out.precision(12);
+  for (std::size_t k = 0; k < waves.time.size(); ++k) {
+    out << waves.time[k];
+    for (Eigen::Index n = 0; n < waves.voltages[k].size(); ++n) out << "," << waves.voltages[k](n);
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace physlearn::solvers

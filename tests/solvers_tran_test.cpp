@@ -1,0 +1,132 @@
+// SPICE .tran of a netlist (solvers/tran.h): RC closed forms and ngspice's own transient.
+#include <doctest/doctest.h>
+
+#include <Eigen/Eigenvalues>
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "circuits/spice.h"
+#include "solvers/ngspice.h"
+#include "solvers/tran.h"
+
+using namespace physlearn;
+
+namespace {
+
+struct Parsed {
+  circuits::Circuit circuit;
+  circuits::SpiceOptions options;
+};
+
+Parsed parse(const std::string& text) {
+  Parsed p;
+  p.circuit = circuits::read_spice_netlist(text, "test.cir", &p.options);
+  return p;
+}
+
+/// Linear interpolation of node `node`'s waveform at time t.
+double at(const solvers::TranWaveforms& w, int node, double t) {
+  const auto it = std::lower_bound(w.time.begin(), w.time.end(), t);
+  if (it == w.time.begin()) return w.voltages.front()(node);
+  if (it == w.time.end()) return w.voltages.back()(node);
+  const std::size_t k = static_cast<std::size_t>(it - w.time.begin());
+  const double t0 = w.time[k - 1], t1 = w.time[k];
+  if (t1 == t0) return w.voltages[k](node);
+  const double s = (t - t0) / (t1 - t0);
+  return (1.0 - s) * w.voltages[k - 1](node) + s * w.voltages[k](node);
+}
+
+}  // namespace
+
+TEST_CASE(".tran card: fields, UIC, errors") {
+  const Parsed p = parse("t\nV1 a 0 1\nR1 a 0 1k\n.tran 1u 2m 0.5m 10u uic\n");
+  REQUIRE(p.options.tran.has_value());
+  CHECK(p.options.tran->step == doctest::Approx(1e-6));
+  CHECK(p.options.tran->stop == doctest::Approx(2e-3));
+  CHECK(p.options.tran->start == doctest::Approx(0.5e-3));
+  CHECK(p.options.tran->max_step == doctest::Approx(1e-5));
+  CHECK(p.options.tran->uic);
+  CHECK_FALSE(parse("t\nV1 a 0 1\nR1 a 0 1k\n.op\n").options.tran.has_value());
+  CHECK_THROWS_WITH(parse("t\nR1 a 0 1k\n.tran 1u\n"), doctest::Contains("tstep tstop"));
+  CHECK_THROWS_WITH(parse("t\nR1 a 0 1k\n.tran 1u 0\n"), doctest::Contains("tstop = 0"));
+  CHECK_THROWS_WITH(parse("t\nR1 a 0 1k\n.tran 1u 1m 2m\n"), doctest::Contains("tstart"));
+  CHECK_THROWS_WITH(parse("t\nR1 a 0 1k\n.tran 1u 1m\n.tran 1u 2m\n"),
+                    doctest::Contains("second .tran"));
+}
+
+TEST_CASE(".tran: an RC step response follows 1 - exp(-t / RC)") {
+  const Parsed p = parse("rc\nV1 in 0 1\nR1 in a 1k\nC1 a 0 1u\n.tran 10u 5m uic\n");
+  const solvers::TranWaveforms w = solvers::simulate_tran(p.circuit, *p.options.tran);
+  const int a = p.circuit.node("a");
+  REQUIRE(w.time.size() > 100);
+  CHECK(w.time.back() == doctest::Approx(5e-3).epsilon(1e-12));
+  double worst = 0.0, widest = 0.0;
+  for (std::size_t k = 0; k < w.time.size(); ++k) {
+    worst = std::max(worst, std::abs(w.voltages[k](a) - (1.0 - std::exp(-w.time[k] / 1e-3))));
+    if (k > 0) widest = std::max(widest, w.time[k] - w.time[k - 1]);
+  }
+  MESSAGE("RC: max |v - closed form| = " << worst << " V over " << w.time.size() << " points");
+  CHECK(worst < 1e-6);
+  CHECK(widest <= 10e-6 * (1.0 + 1e-9));  // tmax defaults to min(tstep, tstop / 50)
+
+  // Without UIC the transient starts at the DC operating point and stays there.
+  const Parsed dc = parse("rc\nV1 in 0 1\nR1 in a 1k\nC1 a 0 1u\n.tran 10u 1m\n");
+  const solvers::TranWaveforms flat = solvers::simulate_tran(dc.circuit, *dc.options.tran);
+  for (const auto& v : flat.voltages) CHECK(v(dc.circuit.node("a")) == doctest::Approx(1.0));
+
+  // The CSV: a header and one row per point.
+  const std::string csv = solvers::tran_csv(p.circuit, w);
+  CHECK(csv.rfind("time,in,a\n", 0) == 0);
+  CHECK(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')) == w.time.size() + 1);
+}
+
+TEST_CASE(".tran: a two-stage RC ladder follows its modal closed form") {
+  const Parsed p = parse(
+      "ladder\nV1 in 0 1\nR1 in a 1k\nC1 a 0 1u\nR2 a b 1k\nC2 b 0 1u\n.tran 10u 8m uic\n");
+  const solvers::TranWaveforms w = solvers::simulate_tran(p.circuit, *p.options.tran);
+  // C v' = A v + u with tau = RC = 1 ms: v(t) = 1 + Q exp(L t) Q^T (v(0) - 1).
+  Eigen::Matrix2d a;
+  a << -2.0, 1.0, 1.0, -1.0;
+  a /= 1e-3;
+  const Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(a);
+  const int na = p.circuit.node("a"), nb = p.circuit.node("b");
+  double worst = 0.0;
+  for (std::size_t k = 0; k < w.time.size(); ++k) {
+    const Eigen::Vector2d decay = (eig.eigenvalues() * w.time[k]).array().exp();
+    const Eigen::Vector2d v = Eigen::Vector2d::Ones() - eig.eigenvectors() * decay.asDiagonal() *
+                                                            eig.eigenvectors().transpose() *
+                                                            Eigen::Vector2d::Ones();
+    worst = std::max({worst, std::abs(w.voltages[k](na) - v(0)), std::abs(w.voltages[k](nb) - v(1))});
+  }
+  MESSAGE("RC ladder: max |v - closed form| = " << worst << " V");
+  CHECK(worst < 1e-6);
+}
+
+TEST_CASE(".tran: a diode-RC circuit against ngspice's transient") {
+  const std::string netlist =
+      "diode rc\nV1 in 0 1\nR1 in a 1k\nD1 a b dmod\nC1 b 0 1u\nR2 b 0 10k\n"
+      ".model dmod D(IS=1e-14 N=1)\n.options reltol=1e-6 abstol=1e-15 vntol=1e-9\n"
+      ".tran 10u 5m 0 2u uic\n.end\n";
+  const Parsed p = parse(netlist);
+  const solvers::TranWaveforms w = solvers::simulate_tran(p.circuit, *p.options.tran);
+  std::vector<std::string> lines;
+  std::istringstream in(netlist);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  const solvers::NgspiceWaveforms ng = solvers::ngspice_run_tran(lines, {"a", "b"});
+  REQUIRE(ng.time.size() > 100);
+  const int na = p.circuit.node("a"), nb = p.circuit.node("b");
+  double worst = 0.0;
+  for (std::size_t k = 0; k < ng.time.size(); ++k) {
+    if (ng.time[k] <= 0.0) continue;  // ngspice's t = 0 point is before the sources switch on
+    worst = std::max({worst, std::abs(at(w, na, ng.time[k]) - ng.values[0][k]),
+                      std::abs(at(w, nb, ng.time[k]) - ng.values[1][k])});
+  }
+  MESSAGE("diode-RC: max deviation from ngspice over " << ng.time.size() << " points: " << worst
+                                                       << " V (b ends at "
+                                                       << w.voltages.back()(nb) << " V)");
+  CHECK(w.voltages.back()(nb) > 0.1);  // the capacitor charged through the diode
+  CHECK(worst < 1e-5);  // measured 1.7e-7 V
+}
