@@ -18,6 +18,13 @@ void describe(Schema& s, SolverParams& p) {
           "layered: sweep until the largest potential change is below this (0: fixed sweeps)")
       .unit("V").min(0.0);
   s.field("max_sweeps", p.max_sweeps, "layered: most sweeps when tolerance > 0").min(1);
+  s.field("precision", p.precision,
+          "arithmetic of the phases and the update: auto (float32 where the fused path trains, "
+          "i.e. ep on the layered solver with ideal devices and no alignment logging, and for "
+          "the backprop baseline; float64 elsewhere), float64, or float32 (an error where the "
+          "fused path does not train); float32 gave the same test errors as float64 on "
+          "Fashion-MNIST (docs/benchmarks.md)")
+      .one_of({"auto", "float64", "float32"});
   s.field("newton_abstol", p.newton_abstol, "newton: KCL residual tolerance").unit("A").greater(0.0);
   s.field("newton_vntol", p.newton_vntol, "newton: potential update tolerance").unit("V").greater(0.0);
   s.field("newton_max_iterations", p.newton_max_iterations, "newton: most iterations").min(1);

@@ -50,6 +50,10 @@ struct SolverParams {
   int sweeps = 4;                ///< layered: sweeps per phase (when tolerance is 0)
   double tolerance = 0.0;        ///< layered: stop when max |dv| of a sweep is below this (V)
   int max_sweeps = 1000;         ///< layered: cap when tolerance > 0
+  /// Arithmetic of the phases and the update: "auto" (float32 where the fused EP path of
+  /// learning/fused_model.h or the backprop baseline trains, float64 elsewhere), "float64", or
+  /// "float32" (only where the fused path or the baseline trains)
+  std::string precision = "auto";
   double newton_abstol = 1e-14;  ///< newton: KCL residual tolerance (A)
   double newton_vntol = 1e-12;   ///< newton: update tolerance (V)
   int newton_max_iterations = 200;
