@@ -44,6 +44,12 @@ Eigen::MatrixXd LayeredNetwork::input_voltages(const Eigen::Ref<const Eigen::Mat
   return v;
 }
 
+std::string sizes_text(const std::vector<int>& sizes) {
+  std::string s;
+  for (int n : sizes) s += (s.empty() ? "" : "-") + std::to_string(n);
+  return s;
+}
+
 LayeredNetwork build_drn(const DrnParams& p, std::uint64_t seed) {
   if (p.diode != "none")
     for (std::size_t l = 0; l < p.hidden.size(); ++l)

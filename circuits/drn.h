@@ -71,6 +71,9 @@ struct LayeredNetwork {
   Eigen::MatrixXd input_voltages(const Eigen::Ref<const Eigen::MatrixXd>& inputs) const;
 };
 
+/// Layer sizes as text, "1568-100-10".
+std::string sizes_text(const std::vector<int>& sizes);
+
 /// Builds the network with conductances drawn from the init distribution, seeded.
 LayeredNetwork build_drn(const DrnParams& params, std::uint64_t seed);
 

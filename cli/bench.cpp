@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "circuits/drn.h"
+#include "cli/bench_training.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "learning/experiment.h"
@@ -20,12 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string sizes_text(const std::vector<int>& sizes) {
-  std::string s;
-  for (int n : sizes) s += (s.empty() ? "" : "-") + std::to_string(n);
-  return s;
 }
 
 /// Largest |a - b| over every hidden and output node, layers in the layered view.
@@ -159,7 +154,7 @@ json bench_spice(const learning::ExperimentConfig& config, int repeats) {
   json out;
   out["case"] = "spice";
   out["experiment"] = config.name;
-  out["network"] = sizes_text(net.sizes);
+  out["network"] = circuits::sizes_text(net.sizes);
   out["diode"] = config.network.diode;
   out["nodes"] = circuit.num_nodes();
   out["conductances"] = conductances;
@@ -191,22 +186,44 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& options) {
   auto* bench = app.add_subcommand("bench", "time solvers against each other; prints JSON");
   bench
       ->add_option("case", options.case_name,
-                   "what to time: spice (ngspice against the native "
-                   "solvers on one steady state)")
+                   "what to time: spice (ngspice against the native solvers on one steady "
+                   "state), epoch (seconds per epoch, the rule against backprop), roofline "
+                   "(FLOP/s of EP steps against matrix products), scaling (time per sample "
+                   "against hidden size)")
       ->required();
   bench->add_option("experiment", options.experiment, "experiment JSON file")->required();
   bench->add_option("--repeats", options.repeats, "repeats; the fastest is reported")
       ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  bench->add_option("--samples", options.samples,
+                    "epoch, roofline, scaling: use the first N training samples (0: all for "
+                    "epoch, 100 batches for roofline, 20 batches for scaling)")
+      ->check(CLI::NonNegativeNumber);
+  bench->add_option("--epochs", options.epochs, "epoch: epochs timed per model")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  bench->add_option("--hidden", options.hidden, "scaling: hidden sizes (default 128,...,8192)")
+      ->delimiter(',')
       ->check(CLI::PositiveNumber);
   bench->add_option("--set", options.sets, "override a config key")->allow_extra_args(false);
   return bench;
 }
 
 int bench_command(const BenchOptions& options) {
-  if (options.case_name != "spice")
-    throw ConfigError("bench", "\"" + options.case_name + "\"", "unknown case (known: spice)");
+  const std::string& name = options.case_name;
+  if (name != "spice" && name != "epoch" && name != "roofline" && name != "scaling")
+    throw ConfigError("bench", "\"" + name + "\"",
+                      "unknown case (known: spice, epoch, roofline, scaling)");
   learning::ExperimentConfig config = learning::load_experiment(options.experiment, options.sets);
-  const json out = bench_spice(config, std::max(1, options.repeats));
+  TrainingBenchOptions training;
+  training.repeats = std::max(1, options.repeats);
+  training.samples = options.samples;
+  training.epochs = options.epochs;
+  training.hidden = options.hidden;
+  const json out = name == "spice"      ? bench_spice(config, training.repeats)
+                   : name == "epoch"    ? bench_epoch(config, training)
+                   : name == "roofline" ? bench_roofline(config, training)
+                                        : bench_scaling(config, training);
   std::cout << out.dump(2) << "\n";
   return 0;
 }

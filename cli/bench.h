@@ -1,8 +1,8 @@
 #pragma once
-/// `physlearn bench CASE EXPERIMENT.json [--repeats N] [--set key=value ...]`: timings printed as
-/// one JSON object on stdout.
+/// `physlearn bench CASE EXPERIMENT.json [--repeats N] [--samples N] [--epochs N]
+/// [--hidden a,b,...] [--set key=value ...]`: timings printed as one JSON object on stdout.
 ///
-/// Cases:
+/// Cases: "epoch", "roofline" and "scaling" (cli/bench_training.h), and
 /// - "spice": one free-phase steady state of the experiment's DRN circuit (the first training
 ///   sample's inputs, the initial conductances clamped to [learning.g_min, learning.g_max] as
 ///   training does) by ngspice in process (netlist load plus op, as solver.type "ngspice" does
@@ -24,6 +24,9 @@ struct BenchOptions {
   std::string case_name;
   std::string experiment;
   int repeats = 3;
+  int samples = 0;          ///< epoch, roofline, scaling: training samples used (0: the default)
+  int epochs = 1;           ///< epoch: epochs timed
+  std::vector<int> hidden;  ///< scaling: hidden sizes
   std::vector<std::string> sets;
 };
 

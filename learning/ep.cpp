@@ -16,21 +16,13 @@ void ep_gradient(const circuits::LayeredNetwork& net, solvers::EquilibriumSolver
   solver.set_inputs(net, input_voltages);
   free = solvers::LayeredState::zeros(net, input_voltages.rows());
   solver.relax(net, solvers::PhaseNudge::free(), free);
-  // The nudged phases start from the free state.
-  solvers::LayeredState plus = free, minus = free;
-  if (variant != EpVariant::Negative) solver.relax(net, solvers::PhaseNudge::nudge(beta, targets), plus);
-  if (variant != EpVariant::Positive) solver.relax(net, solvers::PhaseNudge::nudge(-beta, targets), minus);
-  switch (variant) {
-    case EpVariant::Positive:
-      energy_contrast(net, input_voltages, plus, free, 1.0 / beta, gradient);
-      break;
-    case EpVariant::Negative:
-      energy_contrast(net, input_voltages, free, minus, 1.0 / beta, gradient);
-      break;
-    case EpVariant::Centered:
-      energy_contrast(net, input_voltages, plus, minus, 0.5 / beta, gradient);
-      break;
-  }
+  solvers::LayeredState plus, minus;
+  const EpContrast<double> contrast = ep_nudged_phases(
+      variant, beta, targets, free, plus, minus,
+      [&](const solvers::PhaseNudge& nudge, solvers::LayeredState& state) {
+        solver.relax(net, nudge, state);
+      });
+  energy_contrast(net, input_voltages, *contrast.a, *contrast.b, contrast.scale, gradient);
 }
 
 }  // namespace physlearn::learning

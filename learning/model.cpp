@@ -1,6 +1,7 @@
 #include "learning/model.h"
 
 #include <limits>
+#include <type_traits>
 
 #include "core/binary.h"
 #include "devices/device.h"
@@ -8,6 +9,7 @@
 #include "learning/controller.h"
 #include "learning/crossbar.h"
 #include "learning/experiment.h"
+#include "learning/fused_model.h"
 #include "learning/optimizer.h"
 #include "learning/physics.h"
 #include "learning/rules.h"
@@ -15,12 +17,6 @@
 
 namespace physlearn::learning {
 namespace {
-
-std::string sizes_text(const std::vector<int>& sizes) {
-  std::string s;
-  for (int n : sizes) s += (s.empty() ? "" : "-") + std::to_string(n);
-  return s;
-}
 
 /// A resistive network trained by a local rule through its devices.
 class CircuitModel final : public Model {
@@ -70,7 +66,7 @@ class CircuitModel final : public Model {
 
   long num_parameters() const override { return net_.num_parameters(); }
   std::string description() const override {
-    return "DRN " + sizes_text(net_.sizes) + (crossbar_ ? " on crossbars" : "") + ", rule " +
+    return "DRN " + circuits::sizes_text(net_.sizes) + (crossbar_ ? " on crossbars" : "") + ", rule " +
            rule_.name() + ", solver " + solver_->name();
   }
 
@@ -229,7 +225,9 @@ class CircuitModel final : public Model {
   int measured_ = 0;
 };
 
-/// The digital baseline: a ReLU network of the same layer sizes trained by backprop.
+/// The digital baseline: a ReLU network of the same layer sizes trained by backprop, in the
+/// experiment's precision (model_precision).
+template <typename Scalar>
 class BaselineModel final : public Model {
  public:
   BaselineModel(const ExperimentConfig& config, int num_inputs, int num_classes)
@@ -242,19 +240,26 @@ class BaselineModel final : public Model {
   std::string description() const override {
     std::vector<int> sizes{static_cast<int>(network_.weights[0].rows())};
     for (const auto& w : network_.weights) sizes.push_back(static_cast<int>(w.cols()));
-    return "ReLU network " + sizes_text(sizes) + ", backprop";
+    return "ReLU network " + circuits::sizes_text(sizes) + ", backprop (" +
+           (std::is_same_v<Scalar, float> ? "float32" : "float64") + ")";
   }
   void train_batch(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& targets,
                    Eigen::MatrixXd& outputs) override {
-    outputs = network_.forward(inputs);
-    network_.backward(targets);
-    for (int l = 0; l < network_.num_layers(); ++l) {
-      network_.weights[l] += optimizer_.step(l, false, network_.weight_gradients[l]);
-      network_.biases[l] += optimizer_.step(l, true, network_.bias_gradients[l]);
+    inputs_ = inputs.cast<Scalar>();
+    targets_ = targets.cast<Scalar>();
+    outputs = network_.forward(inputs_).template cast<double>();
+    network_.backward(targets_);
+    constexpr double kUnbounded = std::numeric_limits<double>::infinity();
+    for (int l = 0; l < network_.num_layers(); ++l) {  // one pass per array: w <- w - lr v
+      optimizer_.apply(l, false, network_.weight_gradients[l], network_.weights[l], -kUnbounded,
+                       kUnbounded);
+      optimizer_.apply(l, true, network_.bias_gradients[l], network_.biases[l], -kUnbounded,
+                       kUnbounded);
     }
   }
   void predict(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& outputs) override {
-    outputs = network_.forward(inputs);
+    inputs_ = inputs.cast<Scalar>();
+    outputs = network_.forward(inputs_).template cast<double>();
   }
   void end_epoch() override { optimizer_.end_epoch(); }
 
@@ -283,15 +288,28 @@ class BaselineModel final : public Model {
   static std::vector<double> rates(const std::vector<double>& own, const std::vector<double>& fallback) {
     return own.empty() ? fallback : own;
   }
-  ReluNetwork network_;
-  SgdMomentum optimizer_;
+  BasicReluNetwork<Scalar> network_;
+  BasicSgdMomentum<Scalar> optimizer_;
+  typename BasicReluNetwork<Scalar>::Matrix inputs_, targets_;
 };
 
 }  // namespace
 
+std::string model_precision(const ExperimentConfig& config) {
+  const std::string& asked = config.solver.precision;
+  if (asked != "auto") return asked;
+  return config.learning.rule == "backprop" || fused_model_applies(config) ? "float32" : "float64";
+}
+
 std::unique_ptr<Model> make_model(const ExperimentConfig& config, int num_inputs, int num_classes) {
-  if (config.learning.rule == "backprop")
-    return std::make_unique<BaselineModel>(config, num_inputs, num_classes);
+  const bool float32 = model_precision(config) == "float32";
+  if (config.learning.rule == "backprop") {
+    if (float32) return std::make_unique<BaselineModel<float>>(config, num_inputs, num_classes);
+    return std::make_unique<BaselineModel<double>>(config, num_inputs, num_classes);
+  }
+  std::string reason;
+  if (fused_model_applies(config, &reason)) return make_fused_model(config);
+  if (float32) throw ConfigError("solver.precision", "\"float32\"", reason);
   return std::make_unique<CircuitModel>(config);
 }
 

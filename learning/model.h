@@ -53,6 +53,11 @@ class Model {
   }
 };
 
+/// The arithmetic of the model the experiment asks for, "float32" or "float64": solver.precision,
+/// with "auto" resolved to float32 where the fused EP path (learning/fused_model.h) or the backprop
+/// baseline trains, float64 elsewhere.
+std::string model_precision(const ExperimentConfig& config);
+
 /// The model the experiment asks for: learning.rule "backprop" gives the ReLU baseline, any other
 /// rule the resistive network. Throws ConfigError when a combination does not apply.
 std::unique_ptr<Model> make_model(const ExperimentConfig& config, int num_inputs, int num_classes);

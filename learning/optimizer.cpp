@@ -1,15 +1,14 @@
 #include "learning/optimizer.h"
 
 #include <algorithm>
-#include <limits>
-#include <stdexcept>
 
 #include "core/binary.h"
 
 namespace physlearn::learning {
 
-SgdMomentum::SgdMomentum(double momentum, std::vector<double> lr_weights,
-                         std::vector<double> lr_biases, double lr_decay)
+template <typename Scalar>
+BasicSgdMomentum<Scalar>::BasicSgdMomentum(double momentum, std::vector<double> lr_weights,
+                                           std::vector<double> lr_biases, double lr_decay)
     : momentum_(momentum),
       lr_weights_(std::move(lr_weights)),
       lr_biases_(std::move(lr_biases)),
@@ -17,48 +16,57 @@ SgdMomentum::SgdMomentum(double momentum, std::vector<double> lr_weights,
       velocity_weights_(lr_weights_.size()),
       velocity_biases_(lr_biases_.size()) {}
 
-double SgdMomentum::lr(int layer, bool is_bias) const {
+template <typename Scalar>
+double BasicSgdMomentum<Scalar>::lr(int layer, bool is_bias) const {
   return is_bias ? lr_biases_.at(layer) : lr_weights_.at(layer);
 }
 
-const Eigen::MatrixXd& SgdMomentum::step(int layer, bool is_bias, const Eigen::MatrixXd& gradient) {
-  Eigen::MatrixXd& velocity = is_bias ? velocity_biases_.at(layer) : velocity_weights_.at(layer);
+template <typename Scalar>
+const typename BasicSgdMomentum<Scalar>::Matrix& BasicSgdMomentum<Scalar>::step(
+    int layer, bool is_bias, const Matrix& gradient) {
+  Matrix& velocity = is_bias ? velocity_biases_.at(layer) : velocity_weights_.at(layer);
   if (velocity.rows() != gradient.rows() || velocity.cols() != gradient.cols())
-    velocity = Eigen::MatrixXd::Zero(gradient.rows(), gradient.cols());
-  velocity = momentum_ * velocity + gradient;
-  step_ = -lr(layer, is_bias) * velocity;
+    velocity = Matrix::Zero(gradient.rows(), gradient.cols());
+  velocity = static_cast<Scalar>(momentum_) * velocity + gradient;
+  step_ = static_cast<Scalar>(-lr(layer, is_bias)) * velocity;
   return step_;
 }
 
-void SgdMomentum::apply(int layer, bool is_bias, const Eigen::Ref<const Eigen::MatrixXd>& gradient,
-                        Eigen::Ref<Eigen::MatrixXd> params, double lo, double hi) {
-  Eigen::MatrixXd& velocity = is_bias ? velocity_biases_.at(layer) : velocity_weights_.at(layer);
+template <typename Scalar>
+void BasicSgdMomentum<Scalar>::apply(int layer, bool is_bias,
+                                     const Eigen::Ref<const Matrix>& gradient,
+                                     Eigen::Ref<Matrix> params, double lo, double hi) {
+  Matrix& velocity = is_bias ? velocity_biases_.at(layer) : velocity_weights_.at(layer);
   if (velocity.rows() != gradient.rows() || velocity.cols() != gradient.cols())
-    velocity = Eigen::MatrixXd::Zero(gradient.rows(), gradient.cols());
-  const double rate = lr(layer, is_bias), m = momentum_;
+    velocity = Matrix::Zero(gradient.rows(), gradient.cols());
+  const Scalar rate = static_cast<Scalar>(lr(layer, is_bias)), m = static_cast<Scalar>(momentum_);
+  const Scalar low = static_cast<Scalar>(lo), high = static_cast<Scalar>(hi);
   const Eigen::Index n = velocity.size();
-  double* v = velocity.data();
-  double* w = params.data();
-  const double* g = gradient.data();
+  Scalar* v = velocity.data();
+  Scalar* w = params.data();
+  const Scalar* g = gradient.data();
   for (Eigen::Index i = 0; i < n; ++i) {
     v[i] = m * v[i] + g[i];
-    w[i] = std::min(hi, std::max(lo, w[i] - rate * v[i]));
+    w[i] = std::min(high, std::max(low, w[i] - rate * v[i]));
   }
 }
 
-void SgdMomentum::end_epoch() {
+template <typename Scalar>
+void BasicSgdMomentum<Scalar>::end_epoch() {
   for (double& r : lr_weights_) r *= lr_decay_;
   for (double& r : lr_biases_) r *= lr_decay_;
 }
 
-json SgdMomentum::state() const {
+template <typename Scalar>
+json BasicSgdMomentum<Scalar>::state() const {
   return {{"lr_weights", encode_array(lr_weights_.data(), lr_weights_.size())},
           {"lr_biases", encode_array(lr_biases_.data(), lr_biases_.size())},
           {"velocity_weights", encode_matrices(velocity_weights_)},
           {"velocity_biases", encode_matrices(velocity_biases_)}};
 }
 
-void SgdMomentum::set_state(const json& state, const std::string& where) {
+template <typename Scalar>
+void BasicSgdMomentum<Scalar>::set_state(const json& state, const std::string& where) {
   lr_weights_ = decode_array<double>(member(state, "lr_weights", where), lr_weights_.size(),
                                      where + ".lr_weights");
   lr_biases_ = decode_array<double>(member(state, "lr_biases", where), lr_biases_.size(),
@@ -68,5 +76,8 @@ void SgdMomentum::set_state(const json& state, const std::string& where) {
   decode_matrices(member(state, "velocity_biases", where), velocity_biases_, false,
                   where + ".velocity_biases");
 }
+
+template class BasicSgdMomentum<double>;
+template class BasicSgdMomentum<float>;
 
 }  // namespace physlearn::learning

@@ -2,6 +2,7 @@
 /// Stochastic gradient descent with momentum on the parameters of a network, a learning rate per
 /// layer (weights and biases apart) decayed geometrically after every epoch:
 ///   velocity <- momentum * velocity + gradient;  step = -lr * velocity.
+/// In float64, or float32 (solver.precision) for the backprop baseline.
 #include <Eigen/Dense>
 #include <vector>
 
@@ -9,23 +10,27 @@
 
 namespace physlearn::learning {
 
-class SgdMomentum {
+template <typename Scalar>
+class BasicSgdMomentum {
  public:
-  SgdMomentum(double momentum, std::vector<double> lr_weights, std::vector<double> lr_biases,
-              double lr_decay);
+  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
+  BasicSgdMomentum(double momentum, std::vector<double> lr_weights, std::vector<double> lr_biases,
+                   double lr_decay);
 
   /// The step for parameter block `block` of layer `layer` (is_bias selects the rate):
   /// updates that block's velocity with `gradient` and returns -lr * velocity.
-  const Eigen::MatrixXd& step(int layer, bool is_bias, const Eigen::MatrixXd& gradient);
+  const Matrix& step(int layer, bool is_bias, const Matrix& gradient);
   /// The same step applied in place, in one pass over memory, to parameters kept in [lo, hi]:
   ///   velocity <- momentum velocity + gradient;  params <- clip(params - lr velocity, lo, hi).
   /// This is an ideal device's update, fused so that the hot loop reads each array once.
-  void apply(int layer, bool is_bias, const Eigen::Ref<const Eigen::MatrixXd>& gradient,
-             Eigen::Ref<Eigen::MatrixXd> params, double lo, double hi);
+  void apply(int layer, bool is_bias, const Eigen::Ref<const Matrix>& gradient,
+             Eigen::Ref<Matrix> params, double lo, double hi);
   /// Multiplies every learning rate by lr_decay.
   void end_epoch();
 
   double lr(int layer, bool is_bias) const;
+  double momentum() const { return momentum_; }
 
   /// The learning rates (decayed so far) and velocities, bit for bit, for checkpoints; set_state
   /// restores them into an optimiser made with the same number of layers.
@@ -37,8 +42,13 @@ class SgdMomentum {
   std::vector<double> lr_weights_;
   std::vector<double> lr_biases_;
   double lr_decay_;
-  std::vector<Eigen::MatrixXd> velocity_weights_, velocity_biases_;
-  Eigen::MatrixXd step_;
+  std::vector<Matrix> velocity_weights_, velocity_biases_;
+  Matrix step_;
 };
+
+using SgdMomentum = BasicSgdMomentum<double>;
+
+extern template class BasicSgdMomentum<double>;
+extern template class BasicSgdMomentum<float>;
 
 }  // namespace physlearn::learning

@@ -1,7 +1,5 @@
 #include "solvers/equilibrium.h"
 
-#include <cmath>
-
 #include "solvers/newton_layered.h"
 #include "solvers/ngspice.h"
 #include "solvers/transient_layered.h"
@@ -20,6 +18,13 @@ void describe(Schema& s, SolverParams& p) {
           "layered: sweep until the largest potential change is below this (0: fixed sweeps)")
       .unit("V").min(0.0);
   s.field("max_sweeps", p.max_sweeps, "layered: most sweeps when tolerance > 0").min(1);
+  s.field("precision", p.precision,
+          "arithmetic of the phases and the update: auto (float32 where the fused path trains, "
+          "i.e. ep on the layered solver with ideal devices and no alignment logging, and for "
+          "the backprop baseline; float64 elsewhere), float64, or float32 (an error where the "
+          "fused path does not train); float32 gave the same test errors as float64 on "
+          "Fashion-MNIST (docs/benchmarks.md)")
+      .one_of({"auto", "float64", "float32"});
   s.field("newton_abstol", p.newton_abstol, "newton: KCL residual tolerance").unit("A").greater(0.0);
   s.field("newton_vntol", p.newton_vntol, "newton: potential update tolerance").unit("V").greater(0.0);
   s.field("newton_max_iterations", p.newton_max_iterations, "newton: most iterations").min(1);
@@ -37,13 +42,6 @@ void describe(Schema& s, SolverParams& p) {
   describe_transient(s, p);
 }
 
-LayeredState LayeredState::zeros(const circuits::LayeredNetwork& net, Eigen::Index batch) {
-  LayeredState s;
-  for (std::size_t l = 1; l < net.sizes.size(); ++l)
-    s.layers.push_back(Eigen::MatrixXd::Zero(batch, net.sizes[l]));
-  return s;
-}
-
 std::unique_ptr<EquilibriumSolver> make_solver(const SolverParams& p,
                                                const circuits::LayeredNetwork& net) {
   if (p.type == "layered") {
@@ -59,83 +57,21 @@ std::unique_ptr<EquilibriumSolver> make_solver(const SolverParams& p,
 }
 
 CoordinateDescentSolver::CoordinateDescentSolver(int sweeps, double tolerance, int max_sweeps)
-    : sweeps_(sweeps), tolerance_(tolerance), max_sweeps_(max_sweeps) {}
+    : descent_(sweeps, tolerance, max_sweeps) {}
 
 double CoordinateDescentSolver::update_layer(const circuits::LayeredNetwork& net,
                                              const PhaseNudge& nudge, int layer, LayeredState& state) {
-  const int last = net.num_weight_layers() - 1;
-  Eigen::MatrixXd& v = state.layers[layer];
-  // Numerator: currents the neighbours drive through their conductances, plus the bias.
-  Eigen::MatrixXd& numerator = numerators_[layer];
-  if (layer == 0)
-    numerator = input_drive_;
-  else
-    numerator.noalias() = state.layers[layer - 1] * net.weights[layer];
-  if (layer < last) numerator.noalias() += state.layers[layer + 1] * net.weights[layer + 1].transpose();
-  if (net.has_biases) numerator.rowwise() += net.biases[layer];
-  const bool nudged = layer == last && nudge.beta != 0.0;
-  if (nudged) numerator += nudge.beta * *nudge.targets;
-  const double extra = nudged ? nudge.beta : 0.0;
-  double change = 0.0;
-  const auto& polarity = net.polarity[layer];
-  for (Eigen::Index i = 0; i < v.cols(); ++i) {
-    const double d = conductance_sums_[layer](i) + extra;
-    if (d < 0.0 || (d == 0.0 && nudged))
-      throw SolverError(cat("layered solver: output ", i, " has total conductance ", d,
-                            " with the nudge beta = ", nudge.beta,
-                            ": the nudged energy has no minimum (|beta| too large)"));
-    for (Eigen::Index b = 0; b < v.rows(); ++b) {
-      double x = d > 0.0 ? numerator(b, i) / d : 0.0;
-      if (polarity(i) > 0 && x < 0.0) x = 0.0;
-      if (polarity(i) < 0 && x > 0.0) x = 0.0;
-      change = std::max(change, std::abs(x - v(b, i)));
-      v(b, i) = x;
-    }
-  }
-  return change;
+  return descent_.update_layer(arrays_of(net), nudge, layer, state);
 }
 
 void CoordinateDescentSolver::set_inputs(const circuits::LayeredNetwork& net,
                                          const Eigen::MatrixXd& input_voltages) {
-  // The inputs are clamped in every phase: their drive into the first layer is computed once.
-  input_drive_.noalias() = input_voltages * net.weights[0];
-  const int layers = net.num_weight_layers();
-  conductance_sums_.resize(layers);
-  numerators_.resize(layers);
-  for (int l = 0; l < layers; ++l) {
-    conductance_sums_[l] = net.weights[l].colwise().sum();
-    if (l + 1 < layers) conductance_sums_[l] += net.weights[l + 1].rowwise().sum().transpose();
-  }
+  descent_.set_inputs(arrays_of(net), input_voltages);
 }
 
 void CoordinateDescentSolver::relax(const circuits::LayeredNetwork& net, const PhaseNudge& nudge,
                                     LayeredState& state) {
-  const Eigen::Index batch = input_drive_.rows();
-  if (batch == 0 || state.layers.front().rows() != batch)
-    throw std::logic_error("CoordinateDescentSolver: relax without set_inputs for this batch");
-  if (nudge.beta != 0.0 && (!nudge.targets || nudge.targets->rows() != batch))
-    throw std::logic_error("CoordinateDescentSolver: nudge without targets for the batch");
-  const int layers = net.num_weight_layers();
-  // Clamped outputs are held by sources: set once, never relaxed.
-  const int relaxed = nudge.clamp ? layers - 1 : layers;
-  if (nudge.clamp) {
-    if (nudge.clamp->rows() != batch || nudge.clamp->cols() != net.sizes.back())
-      throw std::logic_error("CoordinateDescentSolver: clamp of the wrong shape");
-    state.layers.back() = *nudge.clamp;
-  }
-  const int limit = tolerance_ > 0.0 ? max_sweeps_ : sweeps_;
-  last_sweeps_ = 0;
-  for (int sweep = 0; sweep < limit; ++sweep) {
-    double change = 0.0;
-    for (int parity = 0; parity < 2; ++parity)
-      for (int l = parity; l < relaxed; l += 2)
-        change = std::max(change, update_layer(net, nudge, l, state));
-    ++last_sweeps_;
-    if (tolerance_ > 0.0 && change < tolerance_) return;
-  }
-  if (tolerance_ > 0.0)
-    throw SolverError(cat("layered solver: no convergence to tolerance ", tolerance_, " V in ",
-                          max_sweeps_, " sweeps (raise solver.max_sweeps)"));
+  descent_.relax(arrays_of(net), nudge, state);
 }
 
 }  // namespace physlearn::solvers

@@ -14,28 +14,15 @@
 
 #include "circuits/drn.h"
 #include "core/schema.h"
+#include "solvers/coordinate_descent.h"
+#include "solvers/layered_state.h"
 
 namespace physlearn::solvers {
 
-/// Node potentials of a mini-batch: layers[l] is batch x units of layer l+1 (hidden..., output).
-struct LayeredState {
-  std::vector<Eigen::MatrixXd> layers;
-  const Eigen::MatrixXd& outputs() const { return layers.back(); }
-  /// Zero potentials of the right shapes for `batch` samples.
-  static LayeredState zeros(const circuits::LayeredNetwork& net, Eigen::Index batch);
-};
-
-/// What a phase does at the outputs: nothing (free phase), the current beta (targets - o) injected
-/// into them (EP's nudge), or their potentials clamped by voltage sources (CHL, coupled learning).
-struct PhaseNudge {
-  double beta = 0.0;
-  const Eigen::MatrixXd* targets = nullptr;  ///< batch x outputs; needed when beta != 0
-  const Eigen::MatrixXd* clamp = nullptr;    ///< batch x outputs: output potentials held fixed
-
-  static PhaseNudge free() { return {}; }
-  static PhaseNudge nudge(double beta, const Eigen::MatrixXd& targets) { return {beta, &targets, nullptr}; }
-  static PhaseNudge clamped(const Eigen::MatrixXd& outputs) { return {0.0, nullptr, &outputs}; }
-};
+/// Node potentials of a mini-batch, float64 (solvers/layered_state.h).
+using LayeredState = BasicLayeredState<double>;
+/// What a phase does at the outputs: free, nudged (EP) or clamped (CHL, coupled learning).
+using PhaseNudge = BasicPhaseNudge<double>;
 
 /// A phase of one sample simulated as a transient (solvers/transient_layered.h). Energies are in
 /// joules over [0, settling_time] and count the whole network: input sources and their
@@ -63,6 +50,10 @@ struct SolverParams {
   int sweeps = 4;                ///< layered: sweeps per phase (when tolerance is 0)
   double tolerance = 0.0;        ///< layered: stop when max |dv| of a sweep is below this (V)
   int max_sweeps = 1000;         ///< layered: cap when tolerance > 0
+  /// Arithmetic of the phases and the update: "auto" (float32 where the fused EP path of
+  /// learning/fused_model.h or the backprop baseline trains, float64 elsewhere), "float64", or
+  /// "float32" (only where the fused path or the baseline trains)
+  std::string precision = "auto";
   double newton_abstol = 1e-14;  ///< newton: KCL residual tolerance (A)
   double newton_vntol = 1e-12;   ///< newton: update tolerance (V)
   int newton_max_iterations = 200;
@@ -110,18 +101,15 @@ class EquilibriumSolver {
 std::unique_ptr<EquilibriumSolver> make_solver(const SolverParams& params,
                                                const circuits::LayeredNetwork& net);
 
-/// Exact block coordinate descent (Scellier 2024): layers do not touch themselves, so each layer is
-/// set at once to its exact minimiser given its neighbours,
-///   v_i = (sum_j g_ij v_j + b_i [+ beta y_i]) / (sum_j g_ij [+ beta]),
-/// then projected onto its diode's constraint (v >= 0 or v <= 0). Odd layers, then even layers,
-/// make one sweep. An isolated node (all its conductances zero) is held at 0 V.
+/// Exact block coordinate descent (Scellier 2024), float64, behind the solver interface: see
+/// solvers/coordinate_descent.h for the method and its cost.
 class CoordinateDescentSolver final : public EquilibriumSolver {
  public:
   CoordinateDescentSolver(int sweeps, double tolerance, int max_sweeps);
   std::string name() const override { return "layered"; }
   void set_inputs(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& input_voltages) override;
   void relax(const circuits::LayeredNetwork& net, const PhaseNudge& nudge, LayeredState& state) override;
-  long last_iterations() const override { return last_sweeps_; }
+  long last_iterations() const override { return descent_.last_sweeps(); }
 
   /// Sets layer `layer` (index into state.layers) to its exact constrained minimiser, with the
   /// inputs of the last set_inputs call. Returns the largest change.
@@ -129,15 +117,7 @@ class CoordinateDescentSolver final : public EquilibriumSolver {
                       LayeredState& state);
 
  private:
-  int sweeps_;
-  double tolerance_;
-  int max_sweeps_;
-  long last_sweeps_ = 0;
-  Eigen::MatrixXd input_drive_;  ///< input_voltages * weights[0], batch x sizes[1]
-  /// Per free layer, each node's total conductance to its neighbours: the same in every sweep and
-  /// phase of a batch (the conductances change only between batches), so computed in set_inputs.
-  std::vector<Eigen::RowVectorXd> conductance_sums_;
-  std::vector<Eigen::MatrixXd> numerators_;  ///< work space, one per layer (no allocation per sweep)
+  BlockCoordinateDescent<double> descent_;
 };
 
 }  // namespace physlearn::solvers

@@ -61,6 +61,11 @@ const std::string kBackprop =
     "run experiments/xor.json --set data.type=two-moons --set data.samples=20000"
     " --set learning.epochs=60 --set learning.lr_decay=0.99 --set learning.rule=backprop";
 
+/// The default training path (EP on the layered solver, no chip: the fused float32 model).
+const std::string kFused =
+    "run experiments/xor.json --set data.type=two-moons --set data.samples=5000"
+    " --set learning.epochs=60 --set learning.lr_decay=0.99 --set learning.momentum=0.5";
+
 /// Starts a run with checkpoints every 3 epochs, waits for its first checkpoint, lets it go on
 /// for `delay_ms` and kills it (SIGKILL). Returns false if it finished before the kill.
 bool interrupted_run(const std::string& arguments, const fs::path& out, int delay_ms) {
@@ -82,8 +87,8 @@ bool interrupted_run(const std::string& arguments, const fs::path& out, int dela
 
 TEST_CASE("a run killed with SIGKILL and resumed ends with the results of an uninterrupted run") {
   auto dir = scratch("resume");
-  const std::vector<std::pair<std::string, std::string>> cases = {{"chip", kNoisyChip},
-                                                                  {"backprop", kBackprop}};
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"chip", kNoisyChip}, {"backprop", kBackprop}, {"fused", kFused}};
   int delay = 23;
   for (const auto& [name, arguments] : cases) {
     CAPTURE(name);

@@ -3,8 +3,11 @@
 #include "circuits/drn.h"
 #include "solvers/equilibrium.h"
 #include "solvers/newton.h"
+#include "solvers_support.h"
 
 using namespace physlearn;
+using solvers_test::one_hot;
+using solvers_test::random_inputs;
 
 namespace {
 
@@ -20,17 +23,6 @@ circuits::LayeredNetwork small_drn(std::vector<int> hidden, std::uint64_t seed, 
   p.init_high = 1.0;
   p.bias_init = 0.5;
   return circuits::build_drn(p, seed);
-}
-
-Eigen::MatrixXd random_inputs(Eigen::Index batch, Eigen::Index features, unsigned seed) {
-  std::srand(seed);
-  return (Eigen::MatrixXd::Random(batch, features).array() + 1.0) * 0.5;
-}
-
-Eigen::MatrixXd one_hot(Eigen::Index batch, Eigen::Index classes) {
-  Eigen::MatrixXd y = Eigen::MatrixXd::Zero(batch, classes);
-  for (Eigen::Index b = 0; b < batch; ++b) y(b, b % classes) = 1.0;
-  return y;
 }
 
 }  // namespace

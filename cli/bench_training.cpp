@@ -1,0 +1,345 @@
+#include "cli/bench_training.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <limits>
+
+#include "core/error.h"
+#include "data/dataset.h"
+#include "learning/fused_model.h"
+#include "learning/model.h"
+
+namespace physlearn::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Wall-clock and processor seconds (every thread of the process) of a stretch of work. On a
+/// machine shared with other work the processor time is the steadier of the two.
+struct Timing {
+  double wall = std::numeric_limits<double>::infinity();
+  double cpu = std::numeric_limits<double>::infinity();
+  void keep_best(const Timing& t) {
+    wall = std::min(wall, t.wall);
+    cpu = std::min(cpu, t.cpu);
+  }
+  Timing operator/(double n) const { return {wall / n, cpu / n}; }
+};
+
+struct Stopwatch {
+  Clock::time_point wall = Clock::now();
+  std::clock_t cpu = std::clock();
+  Timing elapsed() const {
+    return {std::chrono::duration<double>(Clock::now() - wall).count(),
+            static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC};
+  }
+};
+
+/// Peak resident memory of this process so far, in MiB (getrusage: ru_maxrss is in KiB on Linux).
+double peak_resident_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+/// Rows [begin, end) of a dataset as float64 inputs and one-hot targets, in file order.
+void batch_rows(const data::Dataset& d, Eigen::Index begin, Eigen::Index end,
+                Eigen::MatrixXd& inputs, Eigen::MatrixXd& targets) {
+  inputs = d.inputs.middleRows(begin, end - begin).cast<double>();
+  targets.setZero(end - begin, d.num_classes);
+  for (Eigen::Index r = 0; r < end - begin; ++r) targets(r, d.labels[begin + r]) = 1.0;
+}
+
+/// Time to train `model` over the first `samples` samples of `d` in mini-batches.
+Timing train_time(learning::Model& model, const data::Dataset& d, Eigen::Index samples,
+                  int batch_size) {
+  Eigen::MatrixXd inputs, targets, outputs;
+  const Stopwatch watch;
+  for (Eigen::Index begin = 0; begin < samples; begin += batch_size) {
+    batch_rows(d, begin, std::min<Eigen::Index>(samples, begin + batch_size), inputs, targets);
+    model.train_batch(inputs, targets, outputs);
+  }
+  return watch.elapsed();
+}
+
+struct TestPass {
+  Timing time;
+  double error = 0.0;
+};
+
+/// The free phase (inference) over the whole of `d`, in batches of `batch_size`.
+TestPass test_pass(learning::Model& model, const data::Dataset& d, int batch_size) {
+  Eigen::MatrixXd inputs, targets, outputs;
+  long errors = 0;
+  const Stopwatch watch;
+  for (Eigen::Index begin = 0; begin < d.num_samples(); begin += batch_size) {
+    const Eigen::Index end = std::min<Eigen::Index>(d.num_samples(), begin + batch_size);
+    batch_rows(d, begin, end, inputs, targets);
+    model.predict(inputs, outputs);
+    for (Eigen::Index r = 0; r < outputs.rows(); ++r) {
+      Eigen::Index predicted;
+      outputs.row(r).maxCoeff(&predicted);
+      errors += predicted != d.labels[begin + r];
+    }
+  }
+  return {watch.elapsed(), static_cast<double>(errors) / d.num_samples()};
+}
+
+/// Times `epochs` epochs of the model the configuration asks for: training and test apart.
+json time_epochs(const learning::ExperimentConfig& config, const data::Split& split, int epochs) {
+  auto model = learning::make_model(config, split.train.num_features(), split.train.num_classes);
+  const Eigen::Index samples = split.train.num_samples();
+  json per_epoch = json::array();
+  Timing best;
+  TestPass test;
+  for (int e = 0; e < epochs; ++e) {
+    const Timing train = train_time(*model, split.train, samples, config.learning.batch_size);
+    model->end_epoch();
+    test = test_pass(*model, split.test, std::max(config.learning.batch_size, 256));
+    per_epoch.push_back({{"train_seconds", train.wall}, {"train_cpu_seconds", train.cpu},
+                         {"test_seconds", test.time.wall}, {"test_error", test.error}});
+    best.keep_best(train);
+  }
+  const double scale = 60000.0 / static_cast<double>(samples);
+  json out = {{"model", model->description()},
+              {"train_seconds_per_epoch", best.wall},
+              {"train_cpu_seconds_per_epoch", best.cpu},
+              {"test_seconds", test.time.wall},
+              {"test_cpu_seconds", test.time.cpu},
+              {"test_error", test.error},
+              {"epochs", per_epoch}};
+  const std::string per_60000 = samples == 60000 ? "" : "_extrapolated";
+  out["train_seconds_per_60000_samples" + per_60000] = best.wall * scale;
+  out["train_cpu_seconds_per_60000_samples" + per_60000] = best.cpu * scale;
+  return out;
+}
+
+std::vector<int> network_sizes(const learning::ExperimentConfig& config) {
+  std::vector<int> sizes{config.network.inputs * (config.network.inverted_inputs ? 2 : 1)};
+  for (int h : config.network.hidden) sizes.push_back(h);
+  sizes.push_back(config.network.outputs);
+  return sizes;
+}
+
+/// Matrix-product flops of one EP training step of `batch` samples as the fused path computes it:
+/// the inputs' drive (half depth with inverted copies), every sweep of every phase, and the
+/// update's cross terms. Element-wise work (projections, momentum) is not counted.
+struct StepFlops {
+  double drive = 0.0, sweeps = 0.0, update = 0.0;
+  double total() const { return drive + sweeps + update; }
+};
+
+StepFlops ep_step_flops(const learning::ExperimentConfig& config, double batch) {
+  const std::vector<int> s = network_sizes(config);
+  const int layers = static_cast<int>(s.size()) - 1;
+  const double depth = config.network.inverted_inputs ? s[0] / 2 : s[0];
+  const int phases = config.learning.variant == "centered" ? 3 : 2;
+  StepFlops f;
+  f.drive = 2.0 * batch * depth * s[1];
+  double sweep = 0.0;
+  for (int l = 0; l < layers; ++l) {  // state layer l has s[l + 1] units
+    if (l > 0) sweep += 2.0 * batch * s[l] * s[l + 1];
+    if (l + 1 < layers) sweep += 2.0 * batch * s[l + 2] * s[l + 1];
+  }
+  f.sweeps = phases * config.solver.sweeps * sweep;
+  f.update = 2.0 * batch * depth * s[1];
+  for (int l = 1; l < layers; ++l) f.update += 2.0 * 2.0 * batch * s[l] * s[l + 1];
+  return f;
+}
+
+/// Best time of one product C = A B (A: m x k, or its transpose stored k x m, B: k x n) in
+/// Scalar, repeated for about 0.2 s per try.
+template <typename Scalar>
+Timing product_time(Eigen::Index m, Eigen::Index k, Eigen::Index n, bool transposed_lhs,
+                    int repeats) {
+  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  const Matrix a = transposed_lhs ? Matrix::Random(k, m) : Matrix::Random(m, k);
+  const Matrix b = Matrix::Random(k, n);
+  Matrix c(m, n);
+  auto once = [&] {
+    if (transposed_lhs) c.noalias() = a.transpose() * b;
+    else c.noalias() = a * b;
+  };
+  once();
+  const Stopwatch trial;
+  once();
+  const int count = std::max(3, static_cast<int>(0.2 / std::max(trial.elapsed().wall, 1e-6)));
+  Timing best;
+  for (int r = 0; r < repeats; ++r) {
+    const Stopwatch watch;
+    for (int i = 0; i < count; ++i) once();
+    best.keep_best(watch.elapsed() / count);
+  }
+  return best;
+}
+
+Timing product_time(const std::string& precision, Eigen::Index m, Eigen::Index k, Eigen::Index n,
+                    bool transposed_lhs, int repeats) {
+  return precision == "float32" ? product_time<float>(m, k, n, transposed_lhs, repeats)
+                                : product_time<double>(m, k, n, transposed_lhs, repeats);
+}
+
+/// Best time per mini-batch of EP training steps over the first `samples` training samples
+/// (after a few untimed steps).
+Timing step_time(const learning::ExperimentConfig& config, const data::Dataset& train,
+                 Eigen::Index samples, int repeats) {
+  auto model = learning::make_model(config, train.num_features(), train.num_classes);
+  const int batch = config.learning.batch_size;
+  train_time(*model, train, std::min<Eigen::Index>(samples, 3 * batch), batch);
+  Timing best;
+  for (int r = 0; r < repeats; ++r) best.keep_best(train_time(*model, train, samples, batch));
+  return best / std::ceil(static_cast<double>(samples) / batch);
+}
+
+/// Least-squares slope of y against x (0 with fewer than two points).
+double slope(const std::vector<double>& x, const std::vector<double>& y) {
+  const double n = static_cast<double>(x.size());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sx += x[i];
+    sy += y[i];
+    sxx += x[i] * x[i];
+    sxy += x[i] * y[i];
+  }
+  const double denominator = n * sxx - sx * sx;
+  return denominator > 0.0 ? (n * sxy - sx * sy) / denominator : 0.0;
+}
+
+/// What the step benchmarks (roofline, scaling) time on: the first `samples` training samples
+/// (default: `default_batches` mini-batches), stepped by the fused EP model.
+struct StepData {
+  int batch = 0;
+  Eigen::Index samples = 0;
+  data::Split split;
+};
+
+StepData step_data(learning::ExperimentConfig& config, const TrainingBenchOptions& options,
+                   const std::string& bench_case, int default_batches) {
+  std::string reason;
+  if (!learning::fused_model_applies(config, &reason))
+    throw ConfigError("bench " + bench_case, config.name, reason);
+  if (config.solver.tolerance > 0.0)
+    throw ConfigError("solver.tolerance", std::to_string(config.solver.tolerance),
+                      "bench " + bench_case + " counts fixed sweeps: needs solver.tolerance 0");
+  StepData d;
+  d.batch = config.learning.batch_size;
+  config.data.train_size = options.samples > 0 ? options.samples : default_batches * d.batch;
+  d.split = data::load(config.data, static_cast<unsigned>(config.seed));
+  d.samples = std::min<Eigen::Index>(config.data.train_size, d.split.train.num_samples());
+  return d;
+}
+
+json common_fields(const std::string& bench_case, const learning::ExperimentConfig& config) {
+  return {{"case", bench_case},
+          {"experiment", config.name},
+          {"network", circuits::sizes_text(network_sizes(config))},
+          {"batch_size", config.learning.batch_size},
+          {"precision", learning::model_precision(config)},
+          {"sweeps", config.solver.sweeps},
+          {"tolerance", config.solver.tolerance},
+          {"threads", Eigen::nbThreads()}};
+}
+
+}  // namespace
+
+json bench_epoch(learning::ExperimentConfig config, const TrainingBenchOptions& options) {
+  if (options.samples > 0) config.data.train_size = options.samples;
+  const data::Split split = data::load(config.data, static_cast<unsigned>(config.seed));
+  if (split.train.num_samples() == 0) throw Error("bench epoch: the training set is empty");
+  json out = common_fields("epoch", config);
+  out["rule"] = config.learning.rule + "-" + config.learning.variant;
+  out["samples"] = split.train.num_samples();
+  out["test_samples"] = split.test.num_samples();
+  const json circuit = time_epochs(config, split, options.epochs);
+  // Peak memory now: the data set and the circuit model, before the baseline exists.
+  out["peak_resident_mib"] = peak_resident_mib();
+  learning::ExperimentConfig baseline = config;
+  baseline.learning.rule = "backprop";
+  const json digital = time_epochs(baseline, split, options.epochs);
+  out["circuit"] = circuit;
+  out["backprop"] = digital;
+  auto ratio = [&](const char* key) {
+    return circuit[key].get<double>() / digital[key].get<double>();
+  };
+  out["ratio"] = ratio("train_seconds_per_epoch");
+  out["ratio_cpu"] = ratio("train_cpu_seconds_per_epoch");
+  return out;
+}
+
+json bench_roofline(learning::ExperimentConfig config, const TrainingBenchOptions& options) {
+  const StepData data = step_data(config, options, "roofline", 100);
+  const int batch = data.batch;
+  const std::vector<int> sizes = network_sizes(config);
+  const Eigen::Index depth = config.network.inverted_inputs ? sizes[0] / 2 : sizes[0];
+  const std::string precision = learning::model_precision(config);
+  // The attainable: Eigen products of the step's two largest shapes, timed just before.
+  const Timing drive = product_time(precision, batch, depth, sizes[1], false, options.repeats);
+  const Timing update = product_time(precision, depth, batch, sizes[1], true, options.repeats);
+  const Timing step = step_time(config, data.split.train, data.samples, options.repeats);
+  const StepFlops flops = ep_step_flops(config, batch);
+  // Every product at the rate of its shape, the small products of the sweeps at the drive's.
+  auto attainable = [&](double drive_seconds, double update_seconds) {
+    return (flops.drive + flops.sweeps) / flops.drive * drive_seconds + update_seconds;
+  };
+  const double attainable_wall = attainable(drive.wall, update.wall);
+  const double attainable_cpu = attainable(drive.cpu, update.cpu);
+  auto product = [&](int m, int k, int n, const Timing& t, double f) {
+    return json{{"shape", circuits::sizes_text({m, k, n})},
+                {"seconds", t.wall},
+                {"cpu_seconds", t.cpu},
+                {"flops_per_second", f / t.wall}};
+  };
+  json out = common_fields("roofline", config);
+  out["samples"] = data.samples;
+  out["flops_per_step"] = {{"drive", flops.drive}, {"sweeps", flops.sweeps},
+                           {"update", flops.update}, {"total", flops.total()}};
+  const int d = static_cast<int>(depth);
+  out["reference_products"] = {{"drive", product(batch, d, sizes[1], drive, flops.drive)},
+                               {"update", product(d, batch, sizes[1], update, flops.update)}};
+  out["step_seconds"] = step.wall;
+  out["step_cpu_seconds"] = step.cpu;
+  out["achieved_flops_per_second"] = flops.total() / step.wall;
+  out["attainable_flops_per_second"] = flops.total() / attainable_wall;
+  out["fraction_of_attainable"] = attainable_wall / step.wall;
+  out["fraction_of_attainable_cpu"] = attainable_cpu / step.cpu;
+  return out;
+}
+
+json bench_scaling(learning::ExperimentConfig config, const TrainingBenchOptions& options) {
+  const StepData data = step_data(config, options, "scaling", 20);
+  std::vector<int> hidden = options.hidden;
+  if (hidden.empty())
+    for (int h = 128; h <= 8192; h *= 2) hidden.push_back(h);
+  // One hidden layer of each size; the experiment's first rates for both layers.
+  config.learning.lr_weights.assign(2, config.learning.lr_weights.front());
+  config.learning.lr_biases.assign(2, config.learning.lr_biases.front());
+  json points = json::array();
+  std::vector<double> x, wall, cpu;
+  for (int h : hidden) {
+    config.network.hidden = {h};
+    const std::vector<int> sizes = network_sizes(config);
+    const double conductances = static_cast<double>(sizes[0] + sizes[2]) * h;
+    const Timing per_sample =
+        step_time(config, data.split.train, data.samples, options.repeats) / data.batch;
+    points.push_back({{"hidden", h},
+                      {"conductances", conductances},
+                      {"seconds_per_sample", per_sample.wall},
+                      {"cpu_seconds_per_sample", per_sample.cpu}});
+    x.push_back(std::log(conductances));
+    wall.push_back(std::log(per_sample.wall));
+    cpu.push_back(std::log(per_sample.cpu));
+  }
+  json out = common_fields("scaling", config);
+  out.erase("network");
+  out["samples"] = data.samples;
+  out["points"] = points;
+  out["exponent"] = slope(x, wall);
+  out["exponent_cpu"] = slope(x, cpu);
+  return out;
+}
+
+}  // namespace physlearn::cli
