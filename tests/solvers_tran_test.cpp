@@ -70,7 +70,7 @@ double drn_deviation_from_ngspice(const std::string& diode, double farads, doubl
   circuits::SpiceTran tran;
   tran.step = step;
   tran.stop = stop;
-  tran.max_step = step / 10.0;  // dense, so that interpolating onto ngspice's points is exact enough
+  tran.max_step = step / 10.0;  // dense: interpolating onto ngspice's points adds little
   tran.uic = true;
   const solvers::TranWaveforms w = solvers::simulate_tran(c, tran);
 
