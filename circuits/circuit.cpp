@@ -103,6 +103,13 @@ void Circuit::validate() const {
     if (!finite(c.farads) || c.farads < 0.0)
       throw Error(cat("circuit: capacitor ", c.name, ": C = ", c.farads, ": must be finite and >= 0"));
   }
+  for (const auto& m : memristors) {
+    check_node(m.name, m.a);
+    check_node(m.name, m.b);
+    if (!m.model) throw Error(cat("circuit: memristor ", m.name, ": no device model"));
+    if (!finite(m.x0) || m.x0 < 0.0 || m.x0 > 1.0)
+      throw Error(cat("circuit: memristor ", m.name, ": x0 = ", m.x0, ": must be in [0, 1]"));
+  }
 }
 
 }  // namespace physlearn::circuits

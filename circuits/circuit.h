@@ -6,8 +6,13 @@
 /// siemens, kelvin. A layered network (circuits/drn.h) lowers to a Circuit so that every solver
 /// can check every other on the same network.
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace physlearn::devices {
+class Memristor;  // devices/memristor.h
+}  // namespace physlearn::devices
 
 namespace physlearn::circuits {
 
@@ -88,6 +93,19 @@ struct Capacitor {
   double farads = 0.0;  ///< >= 0
 };
 
+/// Memristor between a and b, a compact model of devices/memristor.h: the current
+/// model->current(x, v) flows from a to b (v = v_a - v_b) and the state x obeys
+/// dx/dt = model->rate(x, v), from x0 at t = 0. Only the transient solver (solvers/transient.h)
+/// simulates it, with x as one more DAE unknown; the DC solvers and the SPICE and JSON writers
+/// reject a circuit that holds one.
+struct Memristor {
+  std::string name;
+  int a = kGround;
+  int b = kGround;
+  std::shared_ptr<const devices::Memristor> model;
+  double x0 = 0.0;  ///< initial state, in [0, 1]
+};
+
 /// Boltzmann constant over elementary charge, volts per kelvin (CODATA 2018 exact values).
 constexpr double kBoltzmannOverCharge = 1.380649e-23 / 1.602176634e-19;
 
@@ -109,9 +127,11 @@ class Circuit {
   std::vector<Vcvs> vcvs;
   std::vector<Vccs> vccs;
   std::vector<Capacitor> capacitors;
+  std::vector<Memristor> memristors;
 
   /// Checks element values (conductance >= 0 and finite, Is > 0, n > 0, T > 0, node indices in
-  /// range); throws physlearn::Error naming the element, the value and the rule.
+  /// range, a memristor has a model and x0 in [0, 1]); throws physlearn::Error naming the
+  /// element, the value and the rule.
   void validate() const;
 
  private:

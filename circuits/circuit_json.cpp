@@ -318,6 +318,9 @@ Circuit circuit_from_json(const json& j, const std::string& path) {
 }
 
 json circuit_to_json(const Circuit& circuit) {
+  if (!circuit.memristors.empty())
+    throw Error(cat("circuit JSON: memristor ", circuit.memristors.front().name,
+                    ": memristors have no JSON form"));
   json out = json::object();
   json nodes = json::array();
   for (int i = 0; i < circuit.num_nodes(); ++i) nodes.push_back(circuit.node_name(i));

@@ -78,6 +78,9 @@ std::string SpiceNetlist::text() const {
 
 SpiceNetlist export_spice(const Circuit& circuit, const SpiceExportOptions& options) {
   circuit.validate();
+  if (!circuit.memristors.empty())
+    throw Error(cat("SPICE export: memristor ", circuit.memristors.front().name,
+                    ": memristors have no SPICE element"));
   if (!(options.ideal_diode_saturation_current > 0.0) || !(options.ideal_diode_emission > 0.0))
     throw Error(cat("SPICE export: the ideal-diode model needs IS > 0 and N > 0 (got IS = ",
                     options.ideal_diode_saturation_current, ", N = ", options.ideal_diode_emission,

@@ -48,6 +48,17 @@ void describe(Schema& schema, NewtonOptions& options) {
       .min(0.0);
 }
 
+namespace {
+/// DC operating points do not include memristors: their states evolve in time only (the
+/// transient solver integrates them).
+void reject_memristors(const Circuit& circuit) {
+  if (!circuit.memristors.empty())
+    throw Error(cat("Newton: memristor ", circuit.memristors.front().name,
+                    ": the DC solver does not take memristors (only the transient solver "
+                    "simulates them)"));
+}
+}  // namespace
+
 struct NewtonSolver::Impl {
   NewtonOptions options;
   MnaLayout layout;
@@ -65,6 +76,7 @@ struct NewtonSolver::Impl {
         assembly(layout.size(), &pattern),
         column_starts(pattern.column_starts()),
         row_indices(pattern.row_indices()) {
+    reject_memristors(circuit);
     klu_defaults(&common);
     if (layout.size() > 0) {
       symbolic = klu_analyze(layout.size(), column_starts.data(), row_indices.data(), &common);
@@ -579,6 +591,7 @@ OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nud
         cat("Newton: the circuit's structure differs from the one this solver was "
             "built for: ",
             why, "; build a new NewtonSolver"));
+  reject_memristors(circuit);
   circuit.validate();
   NewtonRun run(circuit, s.options, s.layout, s.assembly, nudges, initial_voltages);
   return run.run([&s](Eigen::VectorXd& rhs, int& singular_column) {

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "devices/memristor.h"
 #include "solvers/mna.h"
 
 namespace physlearn::solvers {
@@ -123,6 +124,7 @@ struct TransientSolver::Impl {
   TransientOptions options;
   MnaLayout layout;
   MnaPattern pattern;
+  int mna_size = 0;  // the MNA unknowns; the memristor states follow
   int size = 0;
   int num_nodes = 0;
   int num_roots = 0;
@@ -132,6 +134,13 @@ struct TransientSolver::Impl {
   std::vector<BranchSlots> capacitor_slots;  // per capacitor, our positions
   std::vector<std::pair<int, int>> capacitor_terminals;
   std::vector<int> node_diagonal;  // per node, our position of (k, k)
+  // Per memristor, our positions of its entries (rows, columns: a, b and its state s; -1 where
+  // a terminal is ground), and its terminals.
+  struct MemristorSlots {
+    int aa = -1, ab = -1, as = -1, ba = -1, bb = -1, bs = -1, sa = -1, sb = -1, ss = -1;
+  };
+  std::vector<MemristorSlots> memristor_slots;
+  std::vector<std::pair<int, int>> memristor_terminals;
   // Consistent initial conditions: our own KLU (int indices) on our pattern, analysed once.
   std::vector<int> ic_column_starts, ic_row_indices;
   std::vector<double> ic_values;
@@ -156,6 +165,7 @@ struct TransientSolver::Impl {
   std::vector<char> differential;  // per unknown: IDASetId value
   double c = 1.0;
   double eps = 0.0;
+  double now = 0.0;  // s: the time at which source waveforms are evaluated
   long residual_evaluations = 0;
   long jacobian_evaluations = 0;
   std::exception_ptr error;
@@ -192,6 +202,42 @@ struct TransientSolver::Impl {
     return node_v(x, d.anode) - node_v(x, d.cathode);
   }
 
+  /// The voltage of source k at time `now` (its waveform, else volts).
+  double source_volts(std::size_t k) const {
+    const auto& w = options.voltage_waveforms;
+    return k < w.size() && w[k] ? w[k](now) : circuit->voltage_sources[k].volts;
+  }
+  /// dx/dt of memristor k, held at the bounds of a model without a window.
+  double memristor_rate(std::size_t k, double x, double v) const {
+    const devices::Memristor& m = *circuit->memristors[k].model;
+    const double rate = m.rate(x, v);
+    if (m.hard_bounds() && ((x >= 1.0 && rate > 0.0) || (x <= 0.0 && rate < 0.0))) return 0.0;
+    return rate;
+  }
+  /// Central-difference partials of memristor k's current and rate in v and x.
+  struct MemristorPartials {
+    double i_v, i_x, f_v, f_x;
+  };
+  MemristorPartials memristor_partials(std::size_t k, double x, double v) const {
+    const devices::Memristor& m = *circuit->memristors[k].model;
+    const double hv = 1e-6 * (1.0 + std::abs(v)), hx = 1e-7;
+    return {(m.current(x, v + hv) - m.current(x, v - hv)) / (2.0 * hv),
+            (m.current(x + hx, v) - m.current(x - hx, v)) / (2.0 * hx),
+            (memristor_rate(k, x, v + hv) - memristor_rate(k, x, v - hv)) / (2.0 * hv),
+            (memristor_rate(k, x + hx, v) - memristor_rate(k, x - hx, v)) / (2.0 * hx)};
+  }
+  double memristor_voltage(const double* x, std::size_t k) const {
+    const auto& e = circuit->memristors[k];
+    return node_v(x, e.a) - node_v(x, e.b);
+  }
+  /// A readable name of unknown i (MNA unknowns as MnaLayout, then the memristor states).
+  std::string describe(int i) const {
+    if (i < mna_size) return layout.describe_unknown(*circuit, i);
+    return cat("x(", circuit->memristors[static_cast<std::size_t>(i - mna_size)].name,
+               ") (state of memristor '",
+               circuit->memristors[static_cast<std::size_t>(i - mna_size)].name, "')");
+  }
+
   void residual(const double* x, const double* xp, double* r);
   void jacobian(double cj, const double* x, SUNMatrix jac);
   void roots(const double* x, const double* xp, double* g);
@@ -220,10 +266,11 @@ struct TransientSolver::Impl {
   }
 };
 
-int TransientSolver::Impl::residual_callback(sunrealtype, N_Vector y, N_Vector yp, N_Vector r,
+int TransientSolver::Impl::residual_callback(sunrealtype t, N_Vector y, N_Vector yp, N_Vector r,
                                              void* data) {
   auto* s = static_cast<TransientSolver::Impl*>(data);
   try {
+    s->now = t;
     s->residual(N_VGetArrayPointer(y), N_VGetArrayPointer(yp), N_VGetArrayPointer(r));
     ++s->residual_evaluations;
     // A non-finite residual is recoverable: IDA retries with a smaller step.
@@ -272,7 +319,8 @@ TransientSolver::Impl::Impl(const Circuit& c0, TransientOptions o)
     : options(std::move(o)),
       layout(c0),
       pattern(c0, layout),
-      size(layout.size()),
+      mna_size(layout.size()),
+      size(layout.size() + static_cast<int>(c0.memristors.size())),
       num_nodes(layout.num_nodes()),
       residual_assembly(layout.size(), nullptr),
       jacobian_assembly(layout.size(), &pattern) {
@@ -280,7 +328,7 @@ TransientSolver::Impl::Impl(const Circuit& c0, TransientOptions o)
   std::vector<std::vector<int>> columns(static_cast<std::size_t>(size));
   const auto& starts = pattern.column_starts();
   const auto& rows = pattern.row_indices();
-  for (int col = 0; col < size; ++col)
+  for (int col = 0; col < mna_size; ++col)
     for (int p = starts[static_cast<std::size_t>(col)];
          p < starts[static_cast<std::size_t>(col) + 1]; ++p)
       columns[static_cast<std::size_t>(col)].push_back(rows[static_cast<std::size_t>(p)]);
@@ -292,6 +340,12 @@ TransientSolver::Impl::Impl(const Circuit& c0, TransientOptions o)
     add(e.a, e.b);
     add(e.b, e.a);
     add(e.b, e.b);
+  }
+  for (std::size_t k = 0; k < c0.memristors.size(); ++k) {
+    const auto& e = c0.memristors[k];
+    const int st = mna_size + static_cast<int>(k);
+    for (int row : {e.a, e.b, st})
+      for (int col : {e.a, e.b, st}) add(row, col);
   }
   column_starts.assign(static_cast<std::size_t>(size) + 1, 0);
   for (int col = 0; col < size; ++col) {
@@ -308,7 +362,7 @@ TransientSolver::Impl::Impl(const Circuit& c0, TransientOptions o)
     return static_cast<int>(std::lower_bound(begin, end, row) - row_indices.begin());
   };
   from_mna.resize(static_cast<std::size_t>(pattern.nonzeros()));
-  for (int col = 0; col < size; ++col)
+  for (int col = 0; col < mna_size; ++col)
     for (int p = starts[static_cast<std::size_t>(col)];
          p < starts[static_cast<std::size_t>(col) + 1]; ++p)
       from_mna[static_cast<std::size_t>(p)] = position(rows[static_cast<std::size_t>(p)], col);
@@ -323,11 +377,28 @@ TransientSolver::Impl::Impl(const Circuit& c0, TransientOptions o)
     capacitor_slots.push_back(s);
     capacitor_terminals.emplace_back(e.a, e.b);
   }
+  for (std::size_t k = 0; k < c0.memristors.size(); ++k) {
+    const auto& e = c0.memristors[k];
+    const int st = mna_size + static_cast<int>(k);
+    auto at = [&](int row, int col) { return row >= 0 && col >= 0 ? position(row, col) : -1; };
+    MemristorSlots m;
+    m.aa = at(e.a, e.a);
+    m.ab = at(e.a, e.b);
+    m.as = at(e.a, st);
+    m.ba = at(e.b, e.a);
+    m.bb = at(e.b, e.b);
+    m.bs = at(e.b, st);
+    m.sa = at(st, e.a);
+    m.sb = at(st, e.b);
+    m.ss = at(st, st);
+    memristor_slots.push_back(m);
+    memristor_terminals.emplace_back(e.a, e.b);
+  }
   for (int k = 0; k < num_nodes; ++k) node_diagonal.push_back(position(k, k));
-  for (int row = layout.ideal_begin(); row < size; ++row)
+  for (int row = layout.ideal_begin(); row < mna_size; ++row)
     ideal.push_back(layout.ideal_diode_of_row(row));
   num_roots = static_cast<int>(ideal.size()) + 1;
-  x_scratch = Eigen::VectorXd::Zero(size);
+  x_scratch = Eigen::VectorXd::Zero(mna_size);
   differential.assign(static_cast<std::size_t>(size), 0);
   if (size == 0) return;
 
@@ -381,13 +452,28 @@ TransientSolver::Impl::~Impl() {
 }
 
 void TransientSolver::Impl::residual(const double* x, const double* xp, double* r) {
-  std::copy(x, x + size, x_scratch.data());
+  std::copy(x, x + mna_size, x_scratch.data());
   for (std::size_t k = 0; k < circuit->diodes.size(); ++k)
     if (circuit->diodes[k].model == DiodeModel::Shockley)
       state.junction_voltage[k] = diode_voltage(x, k);
   residual_assembly.clear();
   assemble(*circuit, layout, state, nudges, x_scratch, residual_assembly);
-  std::copy(residual_assembly.residual.data(), residual_assembly.residual.data() + size, r);
+  std::copy(residual_assembly.residual.data(), residual_assembly.residual.data() + mna_size, r);
+  // Source waveforms: the row holds v_plus - v_minus - volts; make it - v(t).
+  for (std::size_t k = 0; k < options.voltage_waveforms.size(); ++k)
+    if (options.voltage_waveforms[k])
+      r[layout.voltage_source_row(static_cast<int>(k))] +=
+          circuit->voltage_sources[k].volts - source_volts(k);
+  // Memristors: the current in the node rows, the state equation in their own rows.
+  for (std::size_t k = 0; k < circuit->memristors.size(); ++k) {
+    const auto& e = circuit->memristors[k];
+    const int st = mna_size + static_cast<int>(k);
+    const double v = memristor_voltage(x, k);
+    const double i = e.model->current(x[st], v);
+    if (e.a != kGround) r[e.a] += i;
+    if (e.b != kGround) r[e.b] -= i;
+    r[st] = xp[st] - memristor_rate(k, x[st], v);
+  }
   // d/dt Q(x): capacitors, then the node capacitances to ground.
   for (const auto& e : circuit->capacitors) {
     const double i = e.farads * (node_v(xp, e.a) - node_v(xp, e.b));
@@ -398,7 +484,7 @@ void TransientSolver::Impl::residual(const double* x, const double* xp, double* 
 }
 
 void TransientSolver::Impl::jacobian(double cj, const double* x, SUNMatrix jac) {
-  std::copy(x, x + size, x_scratch.data());
+  std::copy(x, x + mna_size, x_scratch.data());
   for (std::size_t k = 0; k < circuit->diodes.size(); ++k)
     if (circuit->diodes[k].model == DiodeModel::Shockley)
       state.junction_voltage[k] = diode_voltage(x, k);
@@ -421,6 +507,23 @@ void TransientSolver::Impl::jacobian(double cj, const double* x, SUNMatrix jac) 
     if (s.bb >= 0) values[s.bb] += g;
   }
   for (int k = 0; k < num_nodes; ++k) values[node_diagonal[k]] += cj * node_capacitance[k];
+  for (std::size_t k = 0; k < memristor_slots.size(); ++k) {
+    const int st = mna_size + static_cast<int>(k);
+    const MemristorPartials d = memristor_partials(k, x[st], memristor_voltage(x, k));
+    const MemristorSlots& m = memristor_slots[k];
+    auto put = [&](int slot, double value) {
+      if (slot >= 0) values[slot] += value;
+    };
+    put(m.aa, d.i_v);
+    put(m.ab, -d.i_v);
+    put(m.as, d.i_x);
+    put(m.ba, -d.i_v);
+    put(m.bb, d.i_v);
+    put(m.bs, -d.i_x);
+    put(m.sa, -d.f_v);
+    put(m.sb, d.f_v);
+    put(m.ss, cj - d.f_x);
+  }
 }
 
 double TransientSolver::Impl::settle_measure(const double* x, const double* xp) const {
@@ -526,6 +629,12 @@ void TransientSolver::Impl::add_power(const double* x, double w, Accumulator& ac
     total.nudges += p;
     if (each) el.nudges[k] += p;
   }
+  for (std::size_t k = 0; k < cir.memristors.size(); ++k) {
+    const double v = memristor_voltage(x, k);
+    const double p = w * cir.memristors[k].model->current(x[mna_size + static_cast<int>(k)], v) * v;
+    total.memristors += p;
+    if (each) el.memristors[k] += p;
+  }
 }
 
 void TransientSolver::Impl::integrate_energy(double a, double b, Accumulator& acc) {
@@ -537,7 +646,8 @@ void TransientSolver::Impl::integrate_energy(double a, double b, Accumulator& ac
   const GaussRule& rule = kGauss[std::clamp(order, 0, 5)];
   const double half = 0.5 * (b - a), mid = 0.5 * (a + b);
   for (int q = 0; q < rule.points; ++q) {
-    check(IDAGetDky(ida, mid + half * rule.nodes[q], 0, scratch), "IDAGetDky");
+    now = mid + half * rule.nodes[q];
+    check(IDAGetDky(ida, now, 0, scratch), "IDAGetDky");
     add_power(N_VGetArrayPointer(scratch), half * rule.weights[q], acc);
   }
 }
@@ -546,6 +656,7 @@ bool TransientSolver::Impl::jump(Eigen::VectorXd& x, Accumulator& acc, const std
                                  double t) {
   const Circuit& cir = *circuit;
   const double* xd = x.data();
+  now = t;
   // Violations of the voltage-defined rows at the carried-over state.
   Eigen::VectorXd violation = Eigen::VectorXd::Zero(size);
   double worst = 0.0;
@@ -556,7 +667,8 @@ bool TransientSolver::Impl::jump(Eigen::VectorXd& x, Accumulator& acc, const std
   for (std::size_t k = 0; k < cir.voltage_sources.size(); ++k) {
     const auto& e = cir.voltage_sources[k];
     const double v = node_v(xd, e.plus) - node_v(xd, e.minus);
-    note(layout.voltage_source_row(static_cast<int>(k)), v - e.volts, std::abs(e.volts));
+    const double volts = source_volts(k);
+    note(layout.voltage_source_row(static_cast<int>(k)), v - volts, std::abs(volts));
   }
   for (std::size_t k = 0; k < cir.vcvs.size(); ++k) {
     const auto& e = cir.vcvs[k];
@@ -613,6 +725,7 @@ bool TransientSolver::Impl::jump(Eigen::VectorXd& x, Accumulator& acc, const std
     else
       triplets.emplace_back(row, row, s);
   }
+  for (int st = mna_size; st < size; ++st) triplets.emplace_back(st, st, s);  // states hold
   Eigen::SparseMatrix<double> m(size, size);
   m.setFromTriplets(triplets.begin(), triplets.end());
   Eigen::SparseLU<Eigen::SparseMatrix<double>> lu;
@@ -633,7 +746,7 @@ bool TransientSolver::Impl::jump(Eigen::VectorXd& x, Accumulator& acc, const std
   double delivered = 0.0;
   for (std::size_t k = 0; k < cir.voltage_sources.size(); ++k) {
     const double charge = s * solution[layout.voltage_source_row(static_cast<int>(k))];
-    const double e = -charge * cir.voltage_sources[k].volts;
+    const double e = -charge * source_volts(k);
     acc.total.sources += e;
     if (options.element_energies) acc.elements.voltage_sources[k] += e;
     delivered += e;
@@ -672,6 +785,7 @@ void TransientSolver::Impl::choose_differential() {
   }
   for (int r : representative)
     if (r >= 0) differential[static_cast<std::size_t>(r)] = 1;
+  for (int st = mna_size; st < size; ++st) differential[static_cast<std::size_t>(st)] = 1;
   double* idd = N_VGetArrayPointer(id);
   for (int i = 0; i < size; ++i) idd[i] = differential[static_cast<std::size_t>(i)];
 }
@@ -698,12 +812,24 @@ void TransientSolver::Impl::consistent_initial_conditions(double t, Eigen::Vecto
                                                           const std::string& phase) {
   constexpr int kMaxIterations = 50;
   constexpr double kRelativeTolerance = 1e-11;
-  Eigen::VectorXd r(size), delta(size);
+  Eigen::VectorXd r(size), delta(size), scale(size);
+  now = t;
   for (int iteration = 0;; ++iteration) {
     residual(x.data(), xp.data(), r.data());
-    // Row scale: the magnitudes of the stamps' terms plus the charge currents.
-    Eigen::VectorXd scale = residual_assembly.scale;
+    // Row scale: the magnitudes of the stamps' terms plus the charge currents (and the
+    // memristors' currents and rates).
+    scale.setZero();
+    scale.head(mna_size) = residual_assembly.scale;
     for (int k = 0; k < num_nodes; ++k) scale[k] += capacitance_diagonal[k] * std::abs(xp[k]);
+    for (std::size_t k = 0; k < circuit->memristors.size(); ++k) {
+      const auto& e = circuit->memristors[k];
+      const int st = mna_size + static_cast<int>(k);
+      const double v = memristor_voltage(x.data(), k);
+      const double i = std::abs(e.model->current(x[st], v));
+      if (e.a != kGround) scale[e.a] += i;
+      if (e.b != kGround) scale[e.b] += i;
+      scale[st] += std::abs(xp[st]) + std::abs(memristor_rate(k, x[st], v));
+    }
     int worst = -1;
     double worst_ratio = 0.0;
     for (int i = 0; i < size; ++i) {
@@ -718,14 +844,15 @@ void TransientSolver::Impl::consistent_initial_conditions(double t, Eigen::Vecto
       fail(phase, t,
            cat("consistent initial conditions: Newton did not converge in ", kMaxIterations,
                " iterations (residual ", r[worst], " in the row of ",
-               layout.describe_unknown(*circuit, worst), ")"));
+               describe(worst), ")"));
     // The exact Jacobian of the initial-condition problem (IDA's IDA_YA_YDP_INIT): dF/dy in the
     // columns of algebraic unknowns, dF/dy' = the capacitances in those of differential ones.
     for (std::size_t k = 0; k < circuit->diodes.size(); ++k)
       if (circuit->diodes[k].model == DiodeModel::Shockley)
         state.junction_voltage[k] = diode_voltage(x.data(), k);
     jacobian_assembly.clear();
-    assemble(*circuit, layout, state, nudges, x, jacobian_assembly);
+    x_scratch = x.head(mna_size);
+    assemble(*circuit, layout, state, nudges, x_scratch, jacobian_assembly);
     std::fill(ic_values.begin(), ic_values.end(), 0.0);
     for (std::size_t p = 0; p < from_mna.size(); ++p)
       ic_values[static_cast<std::size_t>(from_mna[p])] += jacobian_assembly.jacobian_values[p];
@@ -751,6 +878,28 @@ void TransientSolver::Impl::consistent_initial_conditions(double t, Eigen::Vecto
     for (int k = 0; k < num_nodes; ++k)
       if (is_differential(k))
         ic_values[static_cast<std::size_t>(node_diagonal[k])] += node_capacitance[k];
+    // Memristors: dF/dv in the columns of algebraic nodes; the state (differential) column
+    // holds dF/dx' = 1 in the state's row.
+    for (std::size_t k = 0; k < memristor_slots.size(); ++k) {
+      const auto& e = circuit->memristors[k];
+      const int st = mna_size + static_cast<int>(k);
+      const MemristorPartials d = memristor_partials(k, x[st], memristor_voltage(x.data(), k));
+      const MemristorSlots& m = memristor_slots[k];
+      auto put = [&](int slot, double value) {
+        if (slot >= 0) ic_values[static_cast<std::size_t>(slot)] += value;
+      };
+      if (e.a != kGround && !is_differential(e.a)) {
+        put(m.aa, d.i_v);
+        put(m.ba, -d.i_v);
+        put(m.sa, -d.f_v);
+      }
+      if (e.b != kGround && !is_differential(e.b)) {
+        put(m.ab, -d.i_v);
+        put(m.bb, d.i_v);
+        put(m.sb, d.f_v);
+      }
+      put(m.ss, 1.0);
+    }
     klu_numeric* numeric = klu_factor(ic_column_starts.data(), ic_row_indices.data(),
                                       ic_values.data(), ic_symbolic, &ic_common);
     if (numeric == nullptr || ic_common.status == KLU_SINGULAR) {
@@ -758,7 +907,7 @@ void TransientSolver::Impl::consistent_initial_conditions(double t, Eigen::Vecto
       if (numeric != nullptr) klu_free_numeric(&numeric, &ic_common);
       fail(phase, t,
            cat("consistent initial conditions: the matrix is singular",
-               column >= 0 && column < size ? " at " + layout.describe_unknown(*circuit, column)
+               column >= 0 && column < size ? " at " + describe(column)
                                             : std::string(),
                " (a node with no capacitance and no DC path, or a loop of voltage sources and "
                "conducting ideal diodes)"));
@@ -835,7 +984,12 @@ TransientResult TransientSolver::run(const Circuit& circuit, const std::vector<N
   for (std::size_t k = 0; same_capacitors && k < circuit.capacitors.size(); ++k)
     same_capacitors = s.capacitor_terminals[k] ==
                       std::make_pair(circuit.capacitors[k].a, circuit.capacitors[k].b);
-  if (!s.layout.same_structure(circuit, why) || !same_capacitors)
+  bool same_memristors = circuit.memristors.size() == s.memristor_terminals.size();
+  for (std::size_t k = 0; same_memristors && k < circuit.memristors.size(); ++k)
+    same_memristors = s.memristor_terminals[k] ==
+                      std::make_pair(circuit.memristors[k].a, circuit.memristors[k].b);
+  if (!same_memristors && why.empty()) why = "the memristors changed";
+  if (!s.layout.same_structure(circuit, why) || !same_capacitors || !same_memristors)
     throw SolverError(
         cat("transient solver: the circuit's structure differs from the one this "
             "solver was built for: ",
@@ -847,6 +1001,10 @@ TransientResult TransientSolver::run(const Circuit& circuit, const std::vector<N
           cat("capacitor '", e.name, "': capacitance ", e.farads, " F: must be finite and >= 0"));
   }
   circuit.validate();
+  if (!o.voltage_waveforms.empty() && o.voltage_waveforms.size() != circuit.voltage_sources.size())
+    throw Error(cat("transient solver: ", o.voltage_waveforms.size(),
+                    " voltage waveforms for ", circuit.voltage_sources.size(),
+                    " voltage sources (give one per source, empty for a constant one)"));
   if (!(o.rtol >= 0.0) || !(o.atol > 0.0) || !(o.max_duration > 0.0) || !(o.hold >= 0.0))
     throw Error(cat("transient solver: rtol ", o.rtol, ", atol ", o.atol, " V, max_duration ",
                     o.max_duration, " s, hold ", o.hold,
@@ -921,9 +1079,12 @@ TransientResult TransientSolver::run(const Circuit& circuit, const std::vector<N
     el.vcvs.assign(circuit.vcvs.size(), 0.0);
     el.vccs.assign(circuit.vccs.size(), 0.0);
     el.nudges.assign(nudges.size(), 0.0);
+    el.memristors.assign(circuit.memristors.size(), 0.0);
   }
   Eigen::VectorXd x = Eigen::VectorXd::Zero(s.size), xp = Eigen::VectorXd::Zero(s.size);
   x.head(n) = initial_voltages;
+  for (std::size_t k = 0; k < circuit.memristors.size(); ++k)
+    x[s.mna_size + static_cast<int>(k)] = circuit.memristors[k].x0;
   const double stored_start = s.stored_energy(x.data());
   auto finish_energy = [&](const Impl::Accumulator& a, const Eigen::VectorXd& at) {
     TransientEnergy e = a.total;
@@ -951,7 +1112,7 @@ TransientResult TransientSolver::run(const Circuit& circuit, const std::vector<N
   // Absolute tolerances: atol for node voltages, atol * c for branch currents.
   {
     double* a = N_VGetArrayPointer(s.atol);
-    for (int i = 0; i < s.size; ++i) a[i] = i < n ? o.atol : o.atol * s.c;
+    for (int i = 0; i < s.size; ++i) a[i] = i < n || i >= s.mna_size ? o.atol : o.atol * s.c;
   }
   s.check(IDASVtolerances(s.ida, o.rtol, s.atol), "IDASVtolerances");
 
@@ -1087,8 +1248,9 @@ TransientResult TransientSolver::run(const Circuit& circuit, const std::vector<N
   }
   Impl::Accumulator power;
   power.elements = acc.elements;  // sized, unused
+  s.now = t;
   s.add_power(x.data(), 1.0, power);
-  result.power_end = power.total.conductances + power.total.diodes;
+  result.power_end = power.total.conductances + power.total.diodes + power.total.memristors;
   result.residual_evaluations = s.residual_evaluations;
   result.jacobian_evaluations = s.jacobian_evaluations;
   return result;

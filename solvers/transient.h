@@ -45,6 +45,16 @@
 ///     should the set cycle at one instant, the last consistent set is kept and the root
 ///     functions take over. A phase that ends with an ideal diode conducting backwards or
 ///     forward biased (beyond c atol, atol) fails.
+/// Memristors (circuits::Memristor): each adds its current model->current(x, v) to the node rows
+/// of its terminals and one unknown, its state x, placed after the MNA unknowns, with the row
+///   dx/dt - model->rate(x, v) = 0
+/// (differential; absolute tolerance atol, as x is dimensionless). The Jacobian entries of the
+/// models are central finite differences of current and rate (devices/memristor.h gives no
+/// derivatives): they only steer Newton's iterations, the residual is exact. A model without a
+/// window (hard bounds) has its rate set to 0 where x would leave [0, 1] (x >= 1 and rate > 0,
+/// or x <= 0 and rate < 0), the DAE counterpart of the CVODE integrator's bound stops. The DC
+/// solvers reject memristors, so use the "slew" criterion or stop_time with them.
+///
 /// A circuit with capacitance at every node is thus an ODE in the node voltages except at the
 /// nodes held by sources (and by ON ideal diodes).
 ///
@@ -111,10 +121,16 @@ struct TransientOptions {
   double stop_time = 0.0;
   /// s: > 0 caps IDA's step size (SPICE's tmax), so the observer sees the waveform that densely.
   double max_step = 0.0;
+  /// Per voltage source, an optional waveform v(t) (V) that replaces `volts` for t >= 0 (empty
+  /// vector or empty function: the constant `volts`). A waveform with v(0) != volts steps at
+  /// t = 0 (the charge jump of the file comment). Only the transient uses it (the "final"
+  /// criterion's DC point does not): use it with stop_time.
+  std::vector<std::function<double(double)>> voltage_waveforms;
   /// Also report the energy of every element (TransientResult::elements_*).
   bool element_energies = false;
   /// Called with (t, x) at t = 0, after every IDA step and after every restart; x holds the node
-  /// voltages (first num_nodes entries) and then the branch currents, as in solvers/mna.h.
+  /// voltages (first num_nodes entries) and then the branch currents, as in solvers/mna.h, and
+  /// last the memristor states (one per memristor, in list order).
   std::function<void(double t, const Eigen::VectorXd& x)> observer;
 };
 
@@ -125,17 +141,20 @@ struct TransientEnergy {
   double nudges = 0.0;         ///< delivered by the nudges beta (target - v)
   double conductances = 0.0;   ///< dissipated in conductances
   double diodes = 0.0;         ///< dissipated in diodes (Shockley; 0 for ideal ones)
+  double memristors = 0.0;     ///< dissipated in memristors (i v)
   double impulse = 0.0;        ///< lost in instantaneous charge jumps (1/2 C dv^2 to ground)
   double stored_change = 0.0;  ///< 1/2 v^T C v at t minus at t = 0 (before any jump)
   /// Delivered minus dissipated minus stored: 0 up to the integration error.
   double balance() const {
-    return sources + controlled + nudges - conductances - diodes - impulse - stored_change;
+    return sources + controlled + nudges - conductances - diodes - memristors - impulse -
+           stored_change;
   }
 };
 
 /// Energy per element (joules, same signs as TransientEnergy), in the circuit's list orders.
 struct ElementEnergies {
-  std::vector<double> conductances, voltage_sources, current_sources, diodes, vcvs, vccs, nudges;
+  std::vector<double> conductances, voltage_sources, current_sources, diodes, vcvs, vccs, nudges,
+      memristors;
 };
 
 struct TransientResult {
@@ -147,7 +166,7 @@ struct TransientResult {
   TransientEnergy energy_settled;                  ///< over [0, settling_time]
   TransientEnergy energy_end;                      ///< over [0, end_time]
   ElementEnergies elements_settled, elements_end;  ///< with options.element_energies
-  double power_end = 0.0;  ///< W dissipated (conductances and diodes) at end_time
+  double power_end = 0.0;  ///< W dissipated (conductances, diodes, memristors) at end_time
   long steps = 0;          ///< IDA steps
   long residual_evaluations = 0;
   long jacobian_evaluations = 0;
