@@ -56,11 +56,11 @@ int run_command(const std::string& file, const std::string& out, const std::vect
 }
 
 int compare_command(const std::string& file, const std::string& rules, const std::string& out,
-                    const std::vector<std::string>& sets, bool quiet) {
+                    const std::vector<std::string>& sets, bool quiet, int alignment_every) {
   learning::ExperimentConfig config = learning::load_experiment(file, sets);
   const auto names = learning::parse_rule_list(rules);
   const std::string dir = !out.empty() ? out : "runs/" + config.name + "-compare";
-  const json comparison = learning::compare_rules(config, names, dir, quiet);
+  const json comparison = learning::compare_rules(config, names, dir, quiet, alignment_every);
   std::cout << learning::compare_table(comparison) << "results in " << dir << "/compare.json, "
             << dir << "/compare.csv\n";
   return 0;
@@ -302,6 +302,12 @@ int main(int argc, char** argv) {
   cmp->add_option("--out", out, "results folder (default runs/<name>-compare)");
   cmp->add_option("--set", sets, "override a config key")->allow_extra_args(false);
   cmp->add_flag("--quiet", quiet, "no progress on stderr");
+  int alignment_every = 10;
+  cmp->add_option("--alignment-every", alignment_every,
+                  "circuit rules: compare with the exact gradient every N mini-batches when "
+                  "learning.alignment_every is 0 (0: off, the fast path)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
 
   auto* transfer = app.add_subcommand(
       "transfer", "mortal computation: train on chip A, program onto chip B, fine-tune; a table");
@@ -359,7 +365,7 @@ int main(int argc, char** argv) {
     if (*sweep) return physlearn::cli::sweep_command(sweep_args);
     if (*plot) return physlearn::cli::plot_command(plot_args);
     if (*grad) return gradcheck_command(file, sets, check);
-    if (*cmp) return compare_command(file, rules, out, sets, quiet);
+    if (*cmp) return compare_command(file, rules, out, sets, quiet, alignment_every);
     if (*transfer) return transfer_command(file, out, sets, quiet);
     if (*solve) return solve_command(file, backend, out);
     if (*export_spice) return export_spice_command(file, export_sample, export_phase, out);

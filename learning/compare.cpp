@@ -41,7 +41,7 @@ std::vector<std::string> parse_rule_list(const std::string& list) {
 }
 
 json compare_rules(const ExperimentConfig& base, const std::vector<std::string>& rules,
-                   const std::string& out_dir, bool quiet) {
+                   const std::string& out_dir, bool quiet, int alignment_every) {
   std::filesystem::create_directories(out_dir);
   json comparison;
   comparison["experiment"] = base.name;
@@ -56,7 +56,7 @@ json compare_rules(const ExperimentConfig& base, const std::vector<std::string>&
     ExperimentConfig config = base;
     apply_rule(config, name);
     if (config.learning.rule != "backprop" && config.learning.alignment_every == 0)
-      config.learning.alignment_every = 10;
+      config.learning.alignment_every = alignment_every;
     if (!quiet) std::cerr << "compare: " << name << "\n";
     RunResult result = run_experiment(config, out_dir + "/" + name, quiet);
     json entry = {{"rule", name},

@@ -12,8 +12,10 @@ namespace physlearn::learning {
 /// Each rule runs in out_dir/<rule>/ (results.json and the rest); circuit rules log their alignment
 /// with the exact gradient (every learning.alignment_every batches, 10 when that is 0). Writes
 /// out_dir/compare.json and out_dir/compare.csv; returns compare.json's object.
+/// `alignment_every`: the alignment logging of circuit rules when the experiment has none (0:
+/// off, which lets EP take the fast fused path).
 json compare_rules(const ExperimentConfig& base, const std::vector<std::string>& rules,
-                   const std::string& out_dir, bool quiet);
+                   const std::string& out_dir, bool quiet, int alignment_every = 10);
 
 /// Splits "a,b,c" and checks every name; throws ConfigError naming --rules otherwise.
 std::vector<std::string> parse_rule_list(const std::string& list);

@@ -204,6 +204,13 @@ TEST_CASE("compare trains each rule on the same data and writes compare.json and
   const std::string csv = slurp((dir / "cmp/compare.csv").string());
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
   CHECK(r.out.find("ep-centered") != std::string::npos);
+  // Without alignment logging, EP takes the fused path and reports no alignment.
+  auto fast = physlearn("compare experiments/xor.json --quiet --set learning.epochs=20 --alignment-every 0 "
+                        "--rules ep-centered,backprop --out '" + (dir / "fast").string() + "'", dir);
+  REQUIRE_MESSAGE(fast.status == 0, fast.err);
+  const json f = json::parse(slurp((dir / "fast/compare.json").string()));
+  CHECK_FALSE(f["rules"][0].contains("alignment"));
+  CHECK(f["rules"][0]["test_error"] == c["rules"][0]["test_error"]);  // the same training, faster
   auto bad = physlearn("compare experiments/xor.json --rules ep,hebb", dir);
   CHECK(bad.status != 0);
   CHECK(bad.err.find("--rules: \"ep\"") != std::string::npos);
