@@ -5,18 +5,11 @@
 
 #include "core/error.h"
 #include "solvers/newton.h"
+#include "solvers/newton_layered.h"
 
 namespace physlearn::learning {
 
 namespace {
-
-solvers::NewtonOptions newton_options(const solvers::SolverParams& params) {
-  solvers::NewtonOptions o;
-  o.abstol = params.newton_abstol;
-  o.vntol = params.newton_vntol;
-  o.max_iterations = params.newton_max_iterations;
-  return o;
-}
 
 /// What one phase does at the outputs of one sample.
 struct Drive {
@@ -253,7 +246,7 @@ struct CrossbarPhases::Impl {
   Impl(const circuits::LayeredNetwork& net, const circuits::CrossbarParams& p, double unit,
        const solvers::SolverParams& solver, const Rule& r)
       : rule(r), crossbar(circuits::lower_to_crossbar(net, p, unit)) {
-    if (p.solver == "newton") newton = std::make_unique<NewtonPhases>(net, p, unit, newton_options(solver));
+    if (p.solver == "newton") newton = std::make_unique<NewtonPhases>(net, p, unit, solvers::newton_options(solver));
     else reduced = std::make_unique<ReducedPhases>(net, crossbar);
   }
 

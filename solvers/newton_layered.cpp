@@ -8,7 +8,7 @@ namespace {
 class NewtonLayeredSolver final : public EquilibriumSolver {
  public:
   NewtonLayeredSolver(const SolverParams& params, const circuits::LayeredNetwork& net)
-      : options_(options_from(params)), free_(circuits::lower_to_circuit(net), options_) {}
+      : options_(newton_options(params)), free_(circuits::lower_to_circuit(net), options_) {}
 
   std::string name() const override { return "newton"; }
   long last_iterations() const override { return last_iterations_; }
@@ -61,13 +61,6 @@ class NewtonLayeredSolver final : public EquilibriumSolver {
     circuits::LoweredNetwork network;
     NewtonSolver newton;
   };
-  static NewtonOptions options_from(const SolverParams& params) {
-    NewtonOptions o;
-    o.abstol = params.newton_abstol;
-    o.vntol = params.newton_vntol;
-    o.max_iterations = params.newton_max_iterations;
-    return o;
-  }
   NewtonOptions options_;
   Eigen::MatrixXd input_voltages_;
   Lowered free_;
@@ -76,6 +69,14 @@ class NewtonLayeredSolver final : public EquilibriumSolver {
 };
 
 }  // namespace
+
+NewtonOptions newton_options(const SolverParams& params) {
+  NewtonOptions o;
+  o.abstol = params.newton_abstol;
+  o.vntol = params.newton_vntol;
+  o.max_iterations = params.newton_max_iterations;
+  return o;
+}
 
 std::unique_ptr<EquilibriumSolver> make_newton_layered_solver(const SolverParams& params,
                                                               const circuits::LayeredNetwork& net) {

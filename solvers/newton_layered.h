@@ -5,8 +5,12 @@
 #include <memory>
 
 #include "solvers/equilibrium.h"
+#include "solvers/newton.h"
 
 namespace physlearn::solvers {
+
+/// Newton's tolerances from the solver section (newton_abstol, newton_vntol, newton_max_iterations).
+NewtonOptions newton_options(const SolverParams& params);
 
 std::unique_ptr<EquilibriumSolver> make_newton_layered_solver(const SolverParams& params,
                                                               const circuits::LayeredNetwork& net);
