@@ -7,6 +7,7 @@
 #include <cmath>
 #include <ctime>
 #include <limits>
+#include <memory>
 
 #include "core/error.h"
 #include "data/dataset.h"
@@ -89,34 +90,49 @@ TestPass test_pass(learning::Model& model, const data::Dataset& d, int batch_siz
   return {watch.elapsed(), static_cast<double>(errors) / d.num_samples()};
 }
 
-/// Times `epochs` epochs of the model the configuration asks for: training and test apart.
-json time_epochs(const learning::ExperimentConfig& config, const data::Split& split, int epochs) {
-  auto model = learning::make_model(config, split.train.num_features(), split.train.num_classes);
-  const Eigen::Index samples = split.train.num_samples();
-  json per_epoch = json::array();
-  Timing best;
-  TestPass test;
-  for (int e = 0; e < epochs; ++e) {
-    const Timing train = train_time(*model, split.train, samples, config.learning.batch_size);
-    model->end_epoch();
-    test = test_pass(*model, split.test, std::max(config.learning.batch_size, 256));
-    per_epoch.push_back({{"train_seconds", train.wall}, {"train_cpu_seconds", train.cpu},
-                         {"test_seconds", test.time.wall}, {"test_error", test.error}});
-    best.keep_best(train);
+/// Epochs of the model a configuration asks for, timed one at a time (training and test apart),
+/// so that two models' epochs can alternate.
+class EpochTimer {
+ public:
+  EpochTimer(const learning::ExperimentConfig& config, const data::Split& split)
+      : config_(config),
+        split_(split),
+        model_(learning::make_model(config, split.train.num_features(), split.train.num_classes)) {}
+
+  void epoch() {
+    const Timing train = train_time(*model_, split_.train, split_.train.num_samples(),
+                                    config_.learning.batch_size);
+    model_->end_epoch();
+    test_ = test_pass(*model_, split_.test, std::max(config_.learning.batch_size, 256));
+    per_epoch_.push_back({{"train_seconds", train.wall}, {"train_cpu_seconds", train.cpu},
+                          {"test_seconds", test_.time.wall}, {"test_error", test_.error}});
+    best_.keep_best(train);
   }
-  const double scale = 60000.0 / static_cast<double>(samples);
-  json out = {{"model", model->description()},
-              {"train_seconds_per_epoch", best.wall},
-              {"train_cpu_seconds_per_epoch", best.cpu},
-              {"test_seconds", test.time.wall},
-              {"test_cpu_seconds", test.time.cpu},
-              {"test_error", test.error},
-              {"epochs", per_epoch}};
-  const std::string per_60000 = samples == 60000 ? "" : "_extrapolated";
-  out["train_seconds_per_60000_samples" + per_60000] = best.wall * scale;
-  out["train_cpu_seconds_per_60000_samples" + per_60000] = best.cpu * scale;
-  return out;
-}
+
+  /// The best epoch's training time, the last test pass and every epoch.
+  json result() const {
+    const double scale = 60000.0 / static_cast<double>(split_.train.num_samples());
+    json out = {{"model", model_->description()},
+                {"train_seconds_per_epoch", best_.wall},
+                {"train_cpu_seconds_per_epoch", best_.cpu},
+                {"test_seconds", test_.time.wall},
+                {"test_cpu_seconds", test_.time.cpu},
+                {"test_error", test_.error},
+                {"epochs", per_epoch_}};
+    const std::string per_60000 = split_.train.num_samples() == 60000 ? "" : "_extrapolated";
+    out["train_seconds_per_60000_samples" + per_60000] = best_.wall * scale;
+    out["train_cpu_seconds_per_60000_samples" + per_60000] = best_.cpu * scale;
+    return out;
+  }
+
+ private:
+  const learning::ExperimentConfig& config_;
+  const data::Split& split_;
+  std::unique_ptr<learning::Model> model_;
+  json per_epoch_ = json::array();
+  Timing best_;
+  TestPass test_;
+};
 
 std::vector<int> network_sizes(const learning::ExperimentConfig& config) {
   std::vector<int> sizes{config.network.inputs * (config.network.inverted_inputs ? 2 : 1)};
@@ -254,16 +270,24 @@ json bench_epoch(learning::ExperimentConfig config, const TrainingBenchOptions& 
   out["rule"] = config.learning.rule + "-" + config.learning.variant;
   out["samples"] = split.train.num_samples();
   out["test_samples"] = split.test.num_samples();
-  const json circuit = time_epochs(config, split, options.epochs);
+  // The two models' epochs alternate, so that both see the same load of the machine; each
+  // side's best epoch counts.
+  EpochTimer circuit(config, split);
+  circuit.epoch();
   // Peak memory now: the data set and the circuit model, before the baseline exists.
   out["peak_resident_mib"] = peak_resident_mib();
   learning::ExperimentConfig baseline = config;
   baseline.learning.rule = "backprop";
-  const json digital = time_epochs(baseline, split, options.epochs);
-  out["circuit"] = circuit;
-  out["backprop"] = digital;
+  EpochTimer digital(baseline, split);
+  digital.epoch();
+  for (int e = 1; e < options.epochs; ++e) {
+    circuit.epoch();
+    digital.epoch();
+  }
+  out["circuit"] = circuit.result();
+  out["backprop"] = digital.result();
   auto ratio = [&](const char* key) {
-    return circuit[key].get<double>() / digital[key].get<double>();
+    return out["circuit"][key].get<double>() / out["backprop"][key].get<double>();
   };
   out["ratio"] = ratio("train_seconds_per_epoch");
   out["ratio_cpu"] = ratio("train_cpu_seconds_per_epoch");

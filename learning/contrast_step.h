@@ -17,8 +17,11 @@
 /// straight into c, and one pass over each column then adds pre + post, steps, clips and stores
 /// m v. With inverted input copies the first layer's c is kept as its top half and the sum of
 /// its two halves: the half-size cross term then enters the top half alone (it cancels from the
-/// sum), still by a product accumulating in place. Beyond the products, each weight array and its
-/// velocity are read and written once per mini-batch, and the first layer's sums for the next
+/// sum), still by a product accumulating in place, a block of columns at a time, each block
+/// stepped while the product's result is in cache. The sum's direction is the same in every row
+/// of a column (2 post), so the sum is kept as one value per column. Beyond the products, each
+/// weight array and its velocity are read and written once per mini-batch, and the first layer's
+/// sums for the next
 /// batch's relaxation are taken in the same pass; nothing is allocated once the work arrays have
 /// their shapes.
 #include <vector>
@@ -63,8 +66,12 @@ class ContrastStep {
   std::vector<RowVector> carried_biases_;
   /// Keeps carried_[0] as [top half; sum of the halves] (inverted inputs) or as [top; bottom].
   void keep_sum_form(bool sum_form);
+  /// In sum form, keeps the sum of the halves as one value per column when it is one.
+  void use_sum_vector();
 
   bool sum_form_ = false;
+  bool sum_vector_ = false;  ///< the sum of the halves is sum_ (carried_[0]'s bottom is unused)
+  RowVector sum_;
   Matrix difference_;  ///< Q_a - Q_b of the first layer, batch x units
   RowVector post_, bias_direction_;
   Eigen::Matrix<Scalar, Eigen::Dynamic, 1> pre_;

@@ -47,11 +47,31 @@ class BlockCoordinateDescent {
   double tolerance_;
   int max_sweeps_;
   long last_sweeps_ = 0;
+  /// Next layers at most this wide feed back through next_transposed_.
+  static constexpr Eigen::Index kNarrow = 32;
+  /// update_layer, tracking the largest change only when asked (a fixed number of sweeps does
+  /// not need it).
+  double update(const LayeredArrays<Scalar>& net, const Nudge& nudge, int layer, State& state,
+                bool track_change);
+  using Packet = typename Eigen::internal::packet_traits<Scalar>::type;
+  static constexpr Eigen::Index kPacket = Eigen::internal::unpacket_traits<Packet>::size;
+  /// Sets layer `layer` from `base` (what the layers below drive, biases included) and the
+  /// narrow next layer's currents, a packet of samples at a time: the next layer's potentials of
+  /// those samples stay in registers while every unit of the layer is set.
+  void project_narrow(const Matrix& base, int layer, const LayeredArrays<Scalar>& net,
+                      State& state);
+  /// out = below * transposed^T for a narrow out (transposed: out's columns x below's columns)
+  /// and a batch that is a whole number of packets: the sums stay in registers over the units.
+  void narrow_product(const Matrix& below, const Matrix& transposed, Matrix& out) const;
   Matrix input_drive_;  ///< input_voltages * weights[0] + biases[0], batch x sizes[1]
   InputLayerSums<Scalar> own_sums_;  ///< computed here when the owner of the weights keeps none
   /// Per free layer, each node's total conductance to its neighbours.
   std::vector<RowVectorX<Scalar>> conductance_sums_;
   std::vector<Matrix> numerators_;  ///< work space, one per layer
+  /// Per layer l, weights[l+1] transposed when layer l+1 is narrow (kNarrow); else empty.
+  std::vector<Matrix> next_transposed_;
+  /// Per hidden layer, 1 / conductance_sums_ (0 where the sum is 0).
+  std::vector<RowVectorX<Scalar>> inverse_sums_;
   Eigen::Array<Scalar, Eigen::Dynamic, 1> change_;  ///< per sample, the largest change of a layer
 };
 

@@ -94,9 +94,16 @@ struct LayeredArrays {
 /// half the depth.
 template <typename Scalar>
 bool inverted_copies(const MatrixX<Scalar>& input_voltages) {
-  const Eigen::Index n = input_voltages.cols() / 2;
-  return n > 0 && input_voltages.cols() == 2 * n &&
-         (input_voltages.rightCols(n).array() == -input_voltages.leftCols(n).array()).all();
+  const Eigen::Index n = input_voltages.cols() / 2, rows = input_voltages.rows();
+  if (n == 0 || input_voltages.cols() != 2 * n) return false;
+  for (Eigen::Index j = 0; j < n; ++j) {  // a column pair at a time, by a loop that vectorises
+    const Scalar* v = input_voltages.col(j).data();
+    const Scalar* inverted = input_voltages.col(n + j).data();
+    bool differ = false;
+    for (Eigen::Index r = 0; r < rows; ++r) differ |= inverted[r] != -v[r];
+    if (differ) return false;
+  }
+  return true;
 }
 
 inline LayeredArrays<double> arrays_of(const circuits::LayeredNetwork& net) {

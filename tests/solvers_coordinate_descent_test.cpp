@@ -90,3 +90,77 @@ TEST_CASE("inverted input copies: the half-depth drive equals the full product")
   CHECK((c.outputs() - d.outputs()).cwiseAbs().maxCoeff() < 1e-12);
   CHECK((c.outputs() - a.outputs()).cwiseAbs().maxCoeff() > 1e-6);
 }
+
+namespace {
+
+/// Plain sweeps, for the packed kernels to be checked against: each layer set to
+/// clip((currents in + bias [+ beta y]) / (total conductance [+ beta])), odd layers then even.
+Eigen::MatrixXd plain_relax_outputs(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& v,
+                                    double beta, const Eigen::MatrixXd& y, int sweeps,
+                                    std::vector<Eigen::MatrixXd>& layers) {
+  const int count = net.num_weight_layers(), last = count - 1;
+  layers.assign(count, Eigen::MatrixXd());
+  for (int l = 0; l < count; ++l) layers[l] = Eigen::MatrixXd::Zero(v.rows(), net.sizes[l + 1]);
+  for (int sweep = 0; sweep < sweeps; ++sweep)
+    for (int parity = 0; parity < 2; ++parity)
+      for (int l = parity; l < count; l += 2) {
+        Eigen::MatrixXd current = (l == 0 ? v : layers[l - 1]) * net.weights[l];
+        current.rowwise() += net.biases[l];
+        Eigen::RowVectorXd total = net.weights[l].colwise().sum();
+        if (l < last) {
+          current += layers[l + 1] * net.weights[l + 1].transpose();
+          total += net.weights[l + 1].rowwise().sum().transpose();
+        } else if (beta != 0.0) {
+          current += beta * y;
+          total.array() += beta;
+        }
+        for (Eigen::Index i = 0; i < current.cols(); ++i) {
+          Eigen::ArrayXd column = current.col(i).array() / total(i);
+          if (net.polarity[l](i) > 0) column = column.max(0.0);
+          if (net.polarity[l](i) < 0) column = column.min(0.0);
+          layers[l].col(i) = column.matrix();
+        }
+      }
+  return layers.back();
+}
+
+}  // namespace
+
+TEST_CASE("the packed kernels of narrow layers equal plain sweeps, in both precisions") {
+  // Output widths that take every group size of the packed output product (8, 4, 2, 1), one and
+  // two hidden layers (the second hidden layer's next layer is narrow, its base a product), and
+  // batches that are and are not whole packets (the general products).
+  for (int outputs : {10, 7, 13, 3}) {
+    for (const std::vector<int>& hidden : {std::vector<int>{24}, std::vector<int>{24, 40}}) {
+      for (Eigen::Index batch : {32, 13}) {
+        CAPTURE(outputs);
+        CAPTURE(hidden.size());
+        CAPTURE(batch);
+        const auto net = drn(20, hidden, outputs, 4.0);
+        const Eigen::MatrixXd v = net.input_voltages(random_inputs(batch, 20, 3));
+        const Eigen::MatrixXd y = one_hot(batch, outputs);
+        const Float32Copy copy(net);
+        const solvers::LayeredArrays<float> arrays32{copy.weights, copy.biases, net.polarity,
+                                                     net.has_biases, net.inverted_inputs};
+        const solvers::MatrixX<float> v32 = v.cast<float>(), y32 = y.cast<float>();
+        for (double beta : {0.0, 0.5}) {
+          std::vector<Eigen::MatrixXd> expected;
+          plain_relax_outputs(net, v, beta, y, 5, expected);
+          solvers::BlockCoordinateDescent<double> exact(5, 0.0, 1);
+          solvers::BlockCoordinateDescent<float> fast(5, 0.0, 1);
+          auto a = solvers::BasicLayeredState<double>::zeros(net, batch);
+          auto b = solvers::BasicLayeredState<float>::zeros(net, batch);
+          exact.set_inputs(solvers::arrays_of(net), v);
+          exact.relax(solvers::arrays_of(net), {beta, &y}, a);
+          fast.set_inputs(arrays32, v32);
+          fast.relax(arrays32, {beta, &y32}, b);
+          for (std::size_t l = 0; l < expected.size(); ++l) {
+            CHECK(expected[l].cwiseAbs().maxCoeff() > 0.1);
+            CHECK((a.layers[l] - expected[l]).cwiseAbs().maxCoeff() < 1e-12);
+            CHECK((b.layers[l].cast<double>() - expected[l]).cwiseAbs().maxCoeff() < 1e-5);
+          }
+        }
+      }
+    }
+  }
+}
