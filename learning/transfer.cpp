@@ -26,14 +26,19 @@ namespace {
 constexpr const char* kFormat = "physlearn-network";
 constexpr int kVersion = 1;
 
-json matrix_json(const Eigen::MatrixXd& m) {
-  json rows = json::array();
+/// Appends m as JSON rows ([[...], ...]) to `text`, a row at a time, so that a large network is
+/// never a JSON tree in memory (DRN-1H's 1.6 million conductances would take about 100 MB).
+template <typename Derived>
+void append_rows(std::string& text, const Eigen::MatrixBase<Derived>& m) {
+  text += '[';
+  json row = json::array();
   for (Eigen::Index r = 0; r < m.rows(); ++r) {
-    json row = json::array();
+    row.clear();
     for (Eigen::Index c = 0; c < m.cols(); ++c) row.push_back(m(r, c));
-    rows.push_back(std::move(row));
+    if (r > 0) text += ',';
+    text += row.dump();
   }
-  return rows;
+  text += ']';
 }
 
 void read_matrix(const json& value, Eigen::Index rows, Eigen::Index cols, const std::string& where,
@@ -55,15 +60,26 @@ void read_matrix(const json& value, Eigen::Index rows, Eigen::Index cols, const 
 }  // namespace
 
 void save_network(const circuits::LayeredNetwork& net, const std::string& filename) {
-  json out = {{"format", kFormat}, {"version", kVersion}, {"sizes", net.sizes}};
-  json weights = json::array(), biases = json::array();
+  // Keys in the order nlohmann::json writes an object's keys (sorted).
+  std::string text = "{\"biases\":[";
   for (int l = 0; l < net.num_weight_layers(); ++l) {
-    weights.push_back(matrix_json(net.weights[static_cast<std::size_t>(l)]));
-    biases.push_back(net.has_biases ? matrix_json(net.biases[static_cast<std::size_t>(l)])[0] : json::array());
+    if (l > 0) text += ',';
+    if (net.has_biases) {
+      std::string row;
+      append_rows(row, net.biases[static_cast<std::size_t>(l)]);
+      text += row.substr(1, row.size() - 2);  // the one row, without the outer brackets
+    } else {
+      text += "[]";
+    }
   }
-  out["weights"] = weights;
-  out["biases"] = biases;
-  write_file_atomic(filename, out.dump() + "\n");
+  text += "],\"format\":" + json(kFormat).dump() + ",\"sizes\":" + json(net.sizes).dump() +
+          ",\"version\":" + json(kVersion).dump() + ",\"weights\":[";
+  for (int l = 0; l < net.num_weight_layers(); ++l) {
+    if (l > 0) text += ',';
+    append_rows(text, net.weights[static_cast<std::size_t>(l)]);
+  }
+  text += "]}\n";
+  write_file_atomic(filename, text);
 }
 
 void load_network(const std::string& filename, circuits::LayeredNetwork& net) {
