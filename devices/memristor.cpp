@@ -357,6 +357,9 @@ struct Event {
 
 }  // namespace
 
+/// Under a waveform, CVODE steps at most t_end / kWaveformSteps (StateIntegrator::Impl::run).
+constexpr double kWaveformSteps = 200.0;
+
 struct StateIntegrator::Impl {
   CvodeParams params;
   SUNContext context = nullptr;
@@ -373,6 +376,7 @@ struct StateIntegrator::Impl {
   const Memristor* model = nullptr;
   const std::function<double(double)>* waveform = nullptr;  ///< null: constant_v
   double constant_v = 0.0;
+  double segment_stop = HUGE_VAL;  ///< the stop time of the segment being integrated
   std::exception_ptr error;
   std::string message;
   std::vector<Event> events;
@@ -385,11 +389,17 @@ struct StateIntegrator::Impl {
   Impl& operator=(const Impl&) = delete;
 
   double voltage(double t) const { return waveform ? (*waveform)(t) : constant_v; }
+  /// The drive inside the segment being integrated: at its stop time (a breakpoint, where v may
+  /// jump), the value just before it, so that the last step does not see the next segment's v.
+  double segment_voltage(double t) const {
+    return voltage(t < segment_stop ? t : std::nextafter(segment_stop, -HUGE_VAL));
+  }
 
   /// dx/dt. With hard bounds, x is held at a bound while the drive pushes outwards.
   double drift(double t, double x) const {
-    if (!model->hard_bounds()) return model->rate(x, voltage(t));
-    const double r = model->rate(clamp01(x), voltage(t));
+    const double v = segment_voltage(t);
+    if (!model->hard_bounds()) return model->rate(x, v);
+    const double r = model->rate(clamp01(x), v);
     if ((x <= 0.0 && r < 0.0) || (x >= 1.0 && r > 0.0)) return 0.0;
     return r;
   }
@@ -495,6 +505,7 @@ void StateIntegrator::Impl::restart(double t, double x, double stop) {
   check(CVodeReInit(cvode, t, y), "CVodeReInit");
   steps_since_init = 0;
   check(CVodeSetStopTime(cvode, stop), "CVodeSetStopTime");
+  segment_stop = stop;
 }
 
 double StateIntegrator::Impl::run(const Memristor& m, const std::function<double(double)>* v,
@@ -544,6 +555,11 @@ double StateIntegrator::Impl::run(const Memristor& m, const std::function<double
     events.resize(kept + 1);
   }
 
+  // Under a waveform, CVODE's step is capped at a fraction of the interval: a state held at a
+  // bound has dx/dt = 0 whatever the drive, so without a cap the steps grow until they stride
+  // over a reversal of the drive that should free the state (a sine stepped only where it pushes
+  // outwards). Constant drives (pulses) need no cap.
+  check(CVodeSetMaxStep(cvode, v ? t_end / kWaveformSteps : 0.0), "CVodeSetMaxStep");
   const int wanted_roots = m.hard_bounds() ? 2 : 0;
   if (wanted_roots != roots) {
     check(CVodeRootInit(cvode, wanted_roots, wanted_roots ? root_callback : nullptr),

@@ -268,7 +268,9 @@ class StateIntegrator {
   double pulse(const Memristor& model, double x0, double v, double width);
   /// The state at t_end under v(t) from x0 at t = 0. `breakpoints` are times in (0, t_end) where
   /// v jumps (the integration restarts there). With `samples`, receives samples + 1 equally
-  /// spaced samples on [0, t_end] (samples >= 1).
+  /// spaced samples on [0, t_end] (samples >= 1). Steps are at most t_end / 200, so that a state
+  /// held at a bound (where dx/dt = 0 whatever the drive) sees the drive reverse; a drive that
+  /// changes direction faster than that needs breakpoints or shorter calls.
   double integrate(const Memristor& model, const std::function<double(double)>& v, double x0,
                    double t_end, const std::vector<double>& breakpoints = {},
                    std::vector<StateSample>* samples = nullptr, int sample_count = 0);
