@@ -69,6 +69,10 @@ void describe(Schema& s, VariabilityParams& p) {
       .max(1.0);
   s.field("levels", p.levels, "programmable conductance levels (0: continuous)")
       .check([](const int& v) { return v == 0 || v >= 2; }, "0 or >= 2");
+  s.field("level_rounding", p.level_rounding,
+          "how a programmed conductance goes to a level: \"nearest\" or \"stochastic\" "
+          "(unbiased: up with probability equal to the distance from the level below)")
+      .one_of({"nearest", "stochastic"});
   s.field("drift_nu", p.drift_nu, "retention drift exponent nu: G = G0 (t / t0)^-nu");
   s.field("drift_t0", p.drift_t0, "drift reference time t0").unit("s").greater(0.0);
   s.field("endurance", p.endurance, "pulses a device takes before it sticks (0: unlimited)")
@@ -223,12 +227,17 @@ Chip::Chip(const ChipParams& params, const std::vector<Eigen::MatrixXd>& weights
   }
 }
 
-double Chip::quantised(const double* p, double g) const {
+double Chip::quantised(const double* p, double g, Rng* stochastic) const {
   const int levels = params_.variability.levels;
   if (levels < 2) return g;
   const double range = p[1] - p[0];
   const double steps = levels - 1;
-  const double k = std::round((g - p[0]) / range * steps);
+  const double position = (g - p[0]) / range * steps;
+  double k = std::round(position);
+  if (stochastic) {
+    const double below = std::floor(position);
+    k = below + (stochastic->uniform() < position - below ? 1.0 : 0.0);
+  }
   return std::min(p[1], std::max(p[0], p[0] + k / steps * range));
 }
 
@@ -256,6 +265,7 @@ ProgramStats Chip::program(int layer_index, Eigen::Ref<Eigen::MatrixXd> conducta
   const VariabilityParams& v = params_.variability;
   const DeviceModel& model = *model_;
   const bool analog = model.analog();
+  const bool stochastic_levels = v.level_rounding == "stochastic";
   const int max_pulses = model.max_pulses();
   const double nominal_up = model.nominal_step(1), nominal_down = model.nominal_step(-1);
   const double g_unit = params_.g_unit;
@@ -309,7 +319,7 @@ ProgramStats Chip::program(int layer_index, Eigen::Ref<Eigen::MatrixXd> conducta
             if (endurance > 0.0 && static_cast<double>(layer.pulses[ui]) >= endurance)
               layer.status[ui] = static_cast<std::uint8_t>(DeviceStatus::worn_out);
           }
-          g = quantised(p, g);
+          g = quantised(p, g, stochastic_levels ? &write_rng_ : nullptr);
           layer.g(i) = g;
           if (drift_on_) {
             layer.g0(i) = g;

@@ -51,8 +51,13 @@ namespace physlearn::devices {
 /// (aihwkit corrupt_devices_prob; measured arrays 10-13.5%); they never move. A device worn out by
 /// `endurance` pulses (0: unlimited) keeps the conductance it had after its last working pulse.
 ///
-/// Levels: with levels >= 2, every programmed conductance is rounded to the nearest of `levels`
-/// equally spaced values in [g_min, g_max] of that device (after the update's pulses).
+/// Levels: with levels >= 2, every programmed conductance is rounded to one of `levels` equally
+/// spaced values in [g_min, g_max] of that device (after the update's pulses): the nearest
+/// (level_rounding "nearest", the default), or stochastically ("stochastic": up with probability
+/// equal to the distance from the level below, in units of the spacing, so that the expected
+/// result is the conductance itself and updates smaller than a level still count on average; the
+/// draw comes from the programming noise's generator). The initial conductances go to the
+/// nearest level either way.
 ///
 /// Retention drift (Chip::drift): G(t) = G0 (max(t, t0) / t0)^-nu, with G0 the conductance right
 /// after the device was last programmed and t the seconds since then (PCM: nu 0.05-0.1).
@@ -67,6 +72,7 @@ struct VariabilityParams {
   double stuck_min_rate = 0.0;    ///< fraction of devices stuck at g_min
   double stuck_max_rate = 0.0;    ///< fraction of devices stuck at g_max
   int levels = 0;                 ///< programmable levels (0: continuous)
+  std::string level_rounding = "nearest";  ///< "nearest" or "stochastic" (updates only)
   double drift_nu = 0.0;          ///< drift exponent nu
   double drift_t0 = 1.0;          ///< drift reference time t0 (s)
   double endurance = 0.0;         ///< pulses a device takes before it sticks (0: unlimited)
@@ -189,7 +195,8 @@ class Chip {
     return layer.params.size() ? layer.params.col(i).data() : nominal_.data();
   }
   const Layer& at(int layer) const;
-  double quantised(const double* p, double g) const;
+  /// g on the device's levels: the nearest, or with `stochastic`, a level drawn from it.
+  double quantised(const double* p, double g, Rng* stochastic = nullptr) const;
 
   ChipParams params_;
   std::unique_ptr<DeviceModel> model_;

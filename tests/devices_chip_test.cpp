@@ -243,6 +243,34 @@ TEST_CASE("finite levels: every programmed conductance sits on one of N levels")
   CHECK(one[0](0, 0) == doctest::Approx(0.5));
 }
 
+TEST_CASE("finite levels with stochastic rounding: updates below a level count on average") {
+  // 5 levels, 25 uS apart. From the 25 uS level, 5 pulses of 1 uS reach 30 uS: nearest rounding
+  // takes every device back to 25 uS (the update is lost); stochastic rounding takes a device up
+  // to 50 uS with probability 0.2, so the mean is 30 uS.
+  ChipParams p = parse(R"({"device": {"model": "constant-step", "dg": 1e-6},
+                           "variability": {"levels": 5, "level_rounding": "stochastic"}})");
+  const int n = 4000;
+  auto program = [&](const ChipParams& params) {
+    std::vector<Eigen::MatrixXd> w = {Eigen::MatrixXd::Constant(1, n, 0.25)};
+    Chip chip(params, w);
+    chip.program(0, w[0], Eigen::MatrixXd::Constant(1, n, 0.05));
+    return Eigen::MatrixXd(w[0]);
+  };
+  const Eigen::MatrixXd g = program(p);
+  const long up = (g.array() == 0.5).count();
+  CHECK(up + (g.array() == 0.25).count() == n);  // every device on one of the two levels
+  const double sd = std::sqrt(0.2 * 0.8 / n);
+  CHECK(std::abs(static_cast<double>(up) / n - 0.2) < 4.0 * sd);
+  CHECK(std::abs(g.mean() - 0.30) < 4.0 * 0.25 * sd);
+  CHECK(program(p) == g);  // the same chip seed, the same draws
+  ChipParams nearest = p;
+  nearest.variability.level_rounding = "nearest";
+  CHECK((program(nearest).array() == 0.25).all());
+  CHECK(config_error_path([] {
+          parse(R"({"variability": {"levels": 4, "level_rounding": "up"}})");
+        }) == "chip.variability.level_rounding");
+}
+
 TEST_CASE("retention drift: G = G0 (t / t0)^-nu since the last programming") {
   ChipParams p = parse(R"({"device": {"model": "constant-step", "dg": 1e-6},
                            "variability": {"drift_nu": 0.1, "drift_t0": 2}})");
