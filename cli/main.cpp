@@ -56,11 +56,21 @@ int run_command(const std::string& file, const std::string& out, const std::vect
 }
 
 int compare_command(const std::string& file, const std::string& rules, const std::string& out,
-                    const std::vector<std::string>& sets, bool quiet, int alignment_every) {
+                    const std::vector<std::string>& sets, const std::vector<std::string>& rule_sets,
+                    bool quiet, int alignment_every) {
   learning::ExperimentConfig config = learning::load_experiment(file, sets);
   const auto names = learning::parse_rule_list(rules);
+  // Every configuration is read (and checked) before the first rule runs.
+  const auto overrides = learning::parse_rule_sets(rule_sets, names);
+  std::map<std::string, learning::ExperimentConfig> per_rule;
+  for (const auto& [rule, own] : overrides) {
+    std::vector<std::string> all = sets;
+    all.insert(all.end(), own.begin(), own.end());
+    per_rule.emplace(rule, learning::load_experiment(file, all));
+  }
   const std::string dir = !out.empty() ? out : "runs/" + config.name + "-compare";
-  const json comparison = learning::compare_rules(config, names, dir, quiet, alignment_every);
+  const json comparison =
+      learning::compare_rules(config, names, dir, quiet, alignment_every, per_rule, overrides);
   std::cout << learning::compare_table(comparison) << "results in " << dir << "/compare.json, "
             << dir << "/compare.csv\n";
   return 0;
@@ -301,6 +311,11 @@ int main(int argc, char** argv) {
                                     "cl-negative, cl-centered, exact, backprop")->capture_default_str();
   cmp->add_option("--out", out, "results folder (default runs/<name>-compare)");
   cmp->add_option("--set", sets, "override a config key")->allow_extra_args(false);
+  std::vector<std::string> rule_sets;
+  cmp->add_option("--rule-set", rule_sets,
+                  "override a config key for one rule: RULE:key=value (after --set), e.g. "
+                  "chl:learning.lr_weights=[0.0002]")
+      ->allow_extra_args(false);
   cmp->add_flag("--quiet", quiet, "no progress on stderr");
   int alignment_every = 10;
   cmp->add_option("--alignment-every", alignment_every,
@@ -365,7 +380,7 @@ int main(int argc, char** argv) {
     if (*sweep) return physlearn::cli::sweep_command(sweep_args);
     if (*plot) return physlearn::cli::plot_command(plot_args);
     if (*grad) return gradcheck_command(file, sets, check);
-    if (*cmp) return compare_command(file, rules, out, sets, quiet, alignment_every);
+    if (*cmp) return compare_command(file, rules, out, sets, rule_sets, quiet, alignment_every);
     if (*transfer) return transfer_command(file, out, sets, quiet);
     if (*solve) return solve_command(file, backend, out);
     if (*export_spice) return export_spice_command(file, export_sample, export_phase, out);

@@ -1,5 +1,7 @@
 #include "learning/compare.h"
 
+#include <algorithm>
+
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -40,8 +42,26 @@ std::vector<std::string> parse_rule_list(const std::string& list) {
   return rules;
 }
 
+std::map<std::string, std::vector<std::string>> parse_rule_sets(
+    const std::vector<std::string>& entries, const std::vector<std::string>& rules) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& entry : entries) {
+    const auto colon = entry.find(':');
+    const std::string rule = colon == std::string::npos ? "" : entry.substr(0, colon);
+    if (rule.empty() || colon + 1 >= entry.size())
+      throw ConfigError("--rule-set", "\"" + entry + "\"", "must be RULE:key=value");
+    if (std::find(rules.begin(), rules.end(), rule) == rules.end())
+      throw ConfigError("--rule-set", "\"" + entry + "\"",
+                        "names rule \"" + rule + "\", which is not in --rules");
+    out[rule].push_back(entry.substr(colon + 1));
+  }
+  return out;
+}
+
 json compare_rules(const ExperimentConfig& base, const std::vector<std::string>& rules,
-                   const std::string& out_dir, bool quiet, int alignment_every) {
+                   const std::string& out_dir, bool quiet, int alignment_every,
+                   const std::map<std::string, ExperimentConfig>& per_rule,
+                   const std::map<std::string, std::vector<std::string>>& rule_overrides) {
   std::filesystem::create_directories(out_dir);
   json comparison;
   comparison["experiment"] = base.name;
@@ -53,7 +73,8 @@ json compare_rules(const ExperimentConfig& base, const std::vector<std::string>&
     csv << ",alignment_cosine_layer" << l;
   csv << "\n";
   for (const auto& name : rules) {
-    ExperimentConfig config = base;
+    const auto own = per_rule.find(name);
+    ExperimentConfig config = own != per_rule.end() ? own->second : base;
     apply_rule(config, name);
     if (config.learning.rule != "backprop" && config.learning.alignment_every == 0)
       config.learning.alignment_every = alignment_every;
@@ -63,6 +84,8 @@ json compare_rules(const ExperimentConfig& base, const std::vector<std::string>&
                   {"test_error", result.final_test_error},
                   {"train_error", result.final_train_error},
                   {"wall_seconds", result.wall_seconds}};
+    const auto overrides = rule_overrides.find(name);
+    if (overrides != rule_overrides.end()) entry["overrides"] = overrides->second;
     // Mean alignment per layer over all epochs.
     std::vector<LayerAlignment> mean;
     int counted = 0;
@@ -109,6 +132,8 @@ std::string compare_table(const json& comparison) {
       for (const auto& a : e["alignment"]) out << " " << std::setprecision(4) << a["cosine"].get<double>();
     else
       out << " -";
+    if (e.contains("overrides"))
+      for (const auto& o : e["overrides"]) out << "  " << o.get<std::string>();
     out << "\n";
   }
   return out.str();

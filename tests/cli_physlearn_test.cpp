@@ -214,6 +214,32 @@ TEST_CASE("compare trains each rule on the same data and writes compare.json and
   auto bad = physlearn("compare experiments/xor.json --rules ep,hebb", dir);
   CHECK(bad.status != 0);
   CHECK(bad.err.find("--rules: \"ep\"") != std::string::npos);
+  // A rule's own overrides: chl's learning rate, recorded in compare.json and in its run.
+  auto own = physlearn("compare experiments/xor.json --quiet --set learning.epochs=20 "
+                       "--rules ep-centered,chl --rule-set 'chl:learning.lr_weights=[0.003,0.002]' "
+                       "--out '" + (dir / "own").string() + "'", dir);
+  REQUIRE_MESSAGE(own.status == 0, own.err);
+  const json o = json::parse(slurp((dir / "own/compare.json").string()));
+  CHECK_FALSE(o["rules"][0].contains("overrides"));
+  CHECK(o["rules"][0]["test_error"] == c["rules"][0]["test_error"]);  // ep-centered unchanged
+  CHECK(o["rules"][1]["overrides"] == json::array({"learning.lr_weights=[0.003,0.002]"}));
+  const json chl_config = json::parse(slurp((dir / "own/chl/config.resolved.json").string()));
+  CHECK(chl_config["learning"]["lr_weights"] == json::array({0.003, 0.002}));
+  CHECK(own.out.find("learning.lr_weights=[0.003,0.002]") != std::string::npos);
+  // Entries without a rule, or for a rule not compared, and bad keys are refused before any run.
+  for (const std::string entry : {"learning.beta=0.1", "cl:learning.beta=0.1"}) {
+    auto refused = physlearn("compare experiments/xor.json --rules chl --rule-set '" + entry +
+                                 "' --out '" + (dir / "refused").string() + "'",
+                             dir);
+    CHECK(refused.status != 0);
+    CHECK(refused.err.find("--rule-set") != std::string::npos);
+  }
+  auto unknown = physlearn("compare experiments/xor.json --rules chl --rule-set chl:learning.colour=1 "
+                           "--out '" + (dir / "unknown").string() + "'", dir);
+  CHECK(unknown.status != 0);
+  CHECK(unknown.err.find("learning.colour") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "refused"));
+  CHECK_FALSE(fs::exists(dir / "unknown"));
 }
 
 TEST_CASE("in-situ training on a seeded chip: pulses counted, chip saved, same seed same chip") {
