@@ -1,5 +1,6 @@
 #include "circuits/spice.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <climits>
@@ -7,6 +8,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -295,6 +298,9 @@ class NetlistReader {
   void element_card(const Card& card);
   void two_terminal(const Card& card, const std::vector<Token>& tokens, char letter);
   void source(const Card& card, const std::vector<Token>& tokens, char letter);
+  /// A SIN or PULSE function starting at tokens[i]; leaves i on its last token.
+  SpiceSourceFunction source_function(const Card& card, const std::vector<Token>& tokens,
+                                      std::size_t& i, const std::string& function);
   void diode(const Card& card, const std::vector<Token>& tokens);
   void controlled(const Card& card, const std::vector<Token>& tokens, char letter);
   void finish_series_resistances();
@@ -648,12 +654,83 @@ void NetlistReader::two_terminal(const Card& card, const std::vector<Token>& tok
   }
 }
 
+SpiceSourceFunction NetlistReader::source_function(const Card& card,
+                                                   const std::vector<Token>& tokens,
+                                                   std::size_t& i, const std::string& function) {
+  // The function's fields, from its name through the token that closes its parenthesis, in
+  // forms like "SIN(0 1 1k)", "sin (0, 1, 1k)" or "PULSE( 0 5 {tr} )".
+  const std::string& name = tokens[0].text;
+  const std::string upper = function == "sin" ? "SIN" : "PULSE";
+  std::vector<Token> fields;
+  bool opened = false, closed = false;
+  auto take_text = [&](std::string text) {
+    if (!opened) {
+      if (text.empty()) return;
+      if (text[0] != '(') fail(card, cat(name, ": ", upper, " needs its fields in parentheses"));
+      opened = true;
+      text = text.substr(1);
+    }
+    const auto close = text.find(')');
+    if (close != std::string::npos) {
+      if (close + 1 != text.size())
+        fail(card, cat(name, ": unexpected \"", text.substr(close + 1), "\" after ", upper, "(...)"));
+      closed = true;
+      text = text.substr(0, close);
+    }
+    std::string field;
+    for (char c : text + ",") {
+      if (c == ',') {
+        if (!field.empty()) fields.push_back({field, false});
+        field.clear();
+      } else {
+        field += c;
+      }
+    }
+  };
+  take_text(tokens[i].text.substr(function.size()));
+  while (!closed && i + 1 < tokens.size()) {
+    const Token& next = tokens[++i];
+    if (next.expression) {
+      if (!opened) fail(card, cat(name, ": ", upper, " needs its fields in parentheses"));
+      fields.push_back(next);
+    } else {
+      take_text(next.text);
+    }
+  }
+  if (!opened || !closed) fail(card, cat(name, ": ", upper, "( without its closing ')'"));
+  SpiceSourceFunction f;
+  f.kind = function;
+  for (const Token& field : fields)
+    f.args.push_back(number(card, field, cat(name, " ", upper, " field ", f.args.size() + 1)));
+  const std::size_t most = function == "sin" ? 6 : 8;
+  const std::string usage = function == "sin" ? "SIN(VO VA [FREQ [TD [THETA [PHASE]]]])"
+                                              : "PULSE(V1 V2 [TD [TR [TF [PW [PER [NP]]]]]])";
+  if (f.args.size() < 2 || f.args.size() > most)
+    fail(card, cat(name, ": ", upper, " takes 2 to ", most, " fields, not ", f.args.size(), " (",
+                   usage, ")"));
+  for (std::size_t k = 2; k < f.args.size(); ++k) {
+    const bool may_be_negative = function == "sin" && (k == 4 || k == 5);  // THETA, PHASE
+    if (f.args[k] < 0.0 && !may_be_negative)
+      fail(card, cat(name, ": ", upper, " field ", k + 1, " = ", f.args[k], " must be >= 0 (",
+                     usage, ")"));
+  }
+  if (function == "pulse" && f.args.size() > 6 && f.args[6] > 0.0) {
+    const double tr = f.args.size() > 3 ? f.args[3] : 0.0, tf = f.args.size() > 4 ? f.args[4] : 0.0;
+    const double pw = f.args.size() > 5 ? f.args[5] : 0.0;
+    if (f.args[6] < tr + pw + tf)
+      fail(card, cat(name, ": PULSE period ", f.args[6], " s is shorter than TR + PW + TF = ",
+                     tr + pw + tf, " s"));
+  }
+  return f;
+}
+
 void NetlistReader::source(const Card& card, const std::vector<Token>& tokens, char letter) {
   const std::string& name = tokens[0].text;
   const std::string usage = cat(name, " n+ n- [DC] value");
   if (tokens.size() < 3) fail(card, cat(name, ": needs ", usage));
   bool have_value = false;
   double value = 0.0;
+  std::optional<SpiceSourceFunction> waveform;
   for (std::size_t i = 3; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
     const std::string word = t.expression ? std::string() : lower(t.text);
@@ -674,9 +751,13 @@ void NetlistReader::source(const Card& card, const std::vector<Token>& tokens, c
         number(card, next, cat(name, " AC value"));
         ++i;
       }
+    } else if (!t.expression && letter == 'v' && (function == "sin" || function == "pulse")) {
+      if (waveform) fail(card, cat(name, ": a second transient function"));
+      waveform = source_function(card, tokens, i, function);
     } else if (!t.expression && transient_functions().count(function) > 0) {
       fail(card, cat(name, ": the transient source function ", t.text.substr(0, function.size()),
-                     " is not supported (DC values only)"));
+                     " is not supported (", letter == 'v' ? "SIN and PULSE" : "DC values only",
+                     " on ", letter == 'v' ? "voltage" : "current", " sources)"));
     } else if (!have_value) {
       value = number(card, t, cat(name, " value"));
       have_value = true;
@@ -684,8 +765,14 @@ void NetlistReader::source(const Card& card, const std::vector<Token>& tokens, c
       fail(card, cat(name, ": unexpected field \"", t.text, "\" (", usage, " [AC mag [phase]])"));
     }
   }
-  if (!have_value)
+  if (waveform) {
+    waveform->source = name;
+    waveform->line = card.line;
+    if (!have_value) value = waveform->waveform(1.0, 1.0)(0.0);  // the value at t = 0
+    options_.source_functions.push_back(*waveform);
+  } else if (!have_value) {
     warn(card, cat(name, " has no value: ", letter == 'v' ? "0 V" : "0 A", " assumed"));
+  }
   const int plus = node(tokens[1].text), minus = node(tokens[2].text);
   if (letter == 'v') {
     if (plus == minus) fail(card, cat(name, ": both terminals on the same node"));
@@ -973,6 +1060,46 @@ double evaluate_spice_expression(const std::string& text,
   const double value = parser.parse(pos);
   if (pos != text.size()) parser.fail(cat("unexpected '", text[pos], "' at column ", pos + 1));
   return value;
+}
+
+std::function<double(double)> SpiceSourceFunction::waveform(double tstep, double tstop) const {
+  auto arg = [this](std::size_t k, double fallback) { return k < args.size() ? args[k] : fallback; };
+  constexpr double kTwoPi = 6.283185307179586;
+  if (kind == "sin") {
+    const double vo = args.at(0), va = args.at(1), freq = arg(2, 1.0 / tstop), td = arg(3, 0.0);
+    const double theta = arg(4, 0.0), phase = arg(5, 0.0) / 360.0;
+    return [=](double t) {
+      if (t < td) return vo + va * std::sin(kTwoPi * phase);
+      return vo + va * std::exp(-(t - td) * theta) * std::sin(kTwoPi * (freq * (t - td) + phase));
+    };
+  }
+  const double v1 = args.at(0), v2 = args.at(1), td = arg(2, 0.0), tr = arg(3, 0.0);
+  const double tf = arg(4, 0.0), pw = arg(5, tstop), per = arg(6, tstop);
+  const double rise = tr > 0.0 ? tr : tstep, fall = tf > 0.0 ? tf : tstep;
+  const double np = arg(7, 0.0);
+  const double period = std::max(per > 0.0 ? per : tstop, rise + pw + fall);
+  return [=](double t) {
+    if (t < td) return v1;
+    double tau = t - td;
+    const double k = std::floor(tau / period);
+    if (np > 0.0 && k >= np) return v1;
+    tau -= k * period;
+    if (tau < rise) return v1 + (v2 - v1) * tau / rise;
+    if (tau < rise + pw) return v2;
+    if (tau < rise + pw + fall) return v2 + (v1 - v2) * (tau - rise - pw) / fall;
+    return v1;
+  };
+}
+
+double SpiceSourceFunction::shortest_segment(double tstep, double tstop) const {
+  if (kind != "pulse") return std::numeric_limits<double>::infinity();
+  auto arg = [this](std::size_t k, double fallback) { return k < args.size() ? args[k] : fallback; };
+  const double tr = arg(3, 0.0), tf = arg(4, 0.0), pw = arg(5, tstop), per = arg(6, tstop);
+  const double rise = tr > 0.0 ? tr : tstep, fall = tf > 0.0 ? tf : tstep;
+  double shortest = std::min({rise, fall, pw > 0.0 ? pw : tstop});
+  const double rest = std::max(per > 0.0 ? per : tstop, rise + pw + fall) - rise - pw - fall;
+  if (rest > 0.0) shortest = std::min(shortest, rest);
+  return shortest;
 }
 
 Circuit read_spice_netlist(const std::string& text, const std::string& source_name,

@@ -55,7 +55,9 @@
 /// IKF, ISR, ...) give a warning; any other parameter is an error.
 ///
 /// `.tran tstep tstop [tstart [tmax]] [UIC]` (SPICE syntax) is recorded in SpiceOptions::tran for
-/// `physlearn solve`'s transient (solvers/tran.h); a second .tran is an error.
+/// `physlearn solve`'s transient (solvers/tran.h); a second .tran is an error. Voltage sources
+/// take the transient functions SIN(...) and PULSE(...) (SpiceSourceFunction), recorded in
+/// SpiceOptions::source_functions.
 /// Control cards: `.op` (recorded), `.end` (the rest of the text is ignored; a missing `.end` is
 /// fine), `.param`, `.model`, `.temp celsius`, `.title`, and `.options` (`.option`, `.opt`):
 /// TEMP and TNOM (Celsius) and GMIN (S) are honoured; RELTOL, ABSTOL (A), VNTOL (V) and ITL1 are
@@ -68,9 +70,11 @@
 /// cards and element letters, analyses other than .op and .tran (.dc, .ac, ...), subcircuits (.subckt,
 /// X), .include/.lib, model types other than D, unknown or malformed model parameters, undefined
 /// models or parameters, malformed numbers and expressions, wrong field counts, transient source
-/// functions (SIN, PULSE, ...), duplicate element names (case-insensitive), duplicate models and
+/// functions other than SIN and PULSE on V cards (EXP, PWL, SFFM, AM, ...) and any on I cards,
+/// duplicate element names (case-insensitive), duplicate models and
 /// parameters, out-of-range values (R = 0, C < 0, IS <= 0, N <= 0, RS < 0, temperatures at or
 /// below 0 K), sources across one node, and a continuation line with no card before it.
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -89,6 +93,27 @@ struct SpiceTran {
   bool uic = false;       ///< UIC: start from zero node voltages, not the DC operating point
 };
 
+/// A voltage source's transient function (ngspice manual 4.1.1, 4.1.2), for `.tran`:
+///   SIN(VO VA [FREQ [TD [THETA [PHASE]]]]): VO + VA sin(2 pi PHASE/360) before TD, then
+///     VO + VA exp(-(t - TD) THETA) sin(2 pi (FREQ (t - TD) + PHASE/360)); FREQ defaults to 1/tstop;
+///   PULSE(V1 V2 [TD [TR [TF [PW [PER [NP]]]]]]): V1 until TD, then per period PER a ramp to V2
+///     over TR, V2 for PW, a ramp back over TF, V1 for the rest; TR and TF default to tstep, PW
+///     and PER to tstop, NP (number of pulses, 0: unlimited) to 0.
+/// The source's DC value (the operating point's, and the value without .tran) is its DC field
+/// when given, else the function's value at t = 0.
+struct SpiceSourceFunction {
+  std::string source;        ///< the V card's name
+  std::string kind;          ///< "sin" or "pulse"
+  std::vector<double> args;  ///< as written (the defaults are filled by waveform())
+  int line = 0;
+
+  /// v(t) with the defaults of a .tran of `tstep` and `tstop`.
+  std::function<double(double)> waveform(double tstep, double tstop) const;
+  /// The shortest stretch between the corners of a PULSE (rise, width, fall, the rest of the
+  /// period) with those defaults; infinity for SIN.
+  double shortest_segment(double tstep, double tstop) const;
+};
+
 /// What a netlist says besides its elements.
 struct SpiceOptions {
   std::string title;            ///< the first line (or .title)
@@ -102,6 +127,7 @@ struct SpiceOptions {
   bool has_op = false;          ///< a .op card was present
   bool has_end = false;         ///< a .end card was present
   std::optional<SpiceTran> tran;  ///< the .tran card, if any
+  std::vector<SpiceSourceFunction> source_functions;  ///< SIN and PULSE voltage sources
   std::map<std::string, double> params;  ///< .param values by lowercase name
   /// "<source>:<line>: <what>" for every card or option that was ignored.
   std::vector<std::string> warnings;

@@ -133,6 +133,7 @@ int solve_command(const std::string& file, const std::string& backend, const std
   circuits::Circuit circuit;
   solvers::NewtonOptions newton;
   std::optional<circuits::SpiceTran> tran;
+  std::vector<circuits::SpiceSourceFunction> source_functions;  // SIN and PULSE sources
   if (is_json_file(file)) {
     json j = load_json_file(file);
     circuit = circuits::circuit_from_json(j.contains("circuit") ? j["circuit"] : j,
@@ -149,11 +150,13 @@ int solve_command(const std::string& file, const std::string& backend, const std
     if (spice.vntol > 0.0) newton.vntol = std::min(newton.vntol, spice.vntol);
     newton.max_iterations = std::max(newton.max_iterations, spice.itl1);
     tran = spice.tran;
+    source_functions = spice.source_functions;
   }
   circuit.validate();
   if (tran) {  // .tran: waveforms of every node (solvers/tran.h)
     if (backend != "native") throw Error("solve: a .tran netlist runs on --backend native only");
-    const solvers::TranWaveforms waves = solvers::simulate_tran(circuit, *tran);
+    const solvers::TranWaveforms waves =
+        solvers::simulate_tran(circuit, *tran, 1e-8, 1e-10, source_functions);
     const std::string csv = solvers::tran_csv(circuit, waves);
     if (out.empty()) {
       std::cout << csv;

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <sstream>
 
+#include "core/error.h"
 #include "solvers/newton.h"
 
 namespace physlearn::solvers {
 
 TranWaveforms simulate_tran(const circuits::Circuit& circuit, const circuits::SpiceTran& tran,
-                            double rtol, double atol) {
+                            double rtol, double atol,
+                            const std::vector<circuits::SpiceSourceFunction>& functions) {
   TransientOptions o;
   o.rtol = rtol;
   o.atol = atol;
@@ -16,6 +18,18 @@ TranWaveforms simulate_tran(const circuits::Circuit& circuit, const circuits::Sp
   o.stop_time = tran.stop;
   o.max_step =
       tran.max_step > 0.0 ? tran.max_step : std::min(tran.step, (tran.stop - tran.start) / 50.0);
+  if (!functions.empty()) {
+    o.voltage_waveforms.resize(circuit.voltage_sources.size());
+    for (const auto& f : functions) {
+      std::size_t k = 0;
+      while (k < circuit.voltage_sources.size() && circuit.voltage_sources[k].name != f.source) ++k;
+      if (k == circuit.voltage_sources.size())
+        throw Error(cat(".tran: the transient function of ", f.source, " (line ", f.line,
+                        ") belongs to no voltage source of the circuit"));
+      o.voltage_waveforms[k] = f.waveform(tran.step, tran.stop);
+      o.max_step = std::min(o.max_step, 0.5 * f.shortest_segment(tran.step, tran.stop));
+    }
+  }
   o.max_steps = std::max<long>(1000000, static_cast<long>(20.0 * tran.stop / o.max_step));
   TranWaveforms waves;
   o.observer = [&](double t, const Eigen::VectorXd& x) {

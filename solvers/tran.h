@@ -26,8 +26,12 @@ struct TranWaveforms {
 
 /// Runs the analysis; `rtol`/`atol` as TransientOptions (the netlist's .options reltol and vntol
 /// may tighten them). Throws SolverError (time reached and reason) when the transient fails.
+/// `functions`: the netlist's SIN and PULSE voltage sources (by source name). The internal step
+/// is also capped at half the shortest stretch between a PULSE's corners, so that none is
+/// stepped over.
 TranWaveforms simulate_tran(const circuits::Circuit& circuit, const circuits::SpiceTran& tran,
-                            double rtol = 1e-8, double atol = 1e-10);
+                            double rtol = 1e-8, double atol = 1e-10,
+                            const std::vector<circuits::SpiceSourceFunction>& functions = {});
 
 /// The waveforms as CSV: a header "time,<node>,..." and one row per time point.
 std::string tran_csv(const circuits::Circuit& circuit, const TranWaveforms& waves);

@@ -384,8 +384,9 @@ TEST_CASE("spice: every error names the line and the card") {
   expect_error("t\nQ1 c b e npn\n", 2, "Q1 c b e npn", "transistors");
   expect_error("t\nW1 a b\n", 2, "W1 a b", "unknown element type 'W'");
   expect_error("t\n.include other.cir\n", 2, ".include other.cir", ".include is not supported");
-  expect_error("t\nV1 a 0 SIN(0 1 1k)\n", 2, "V1 a 0 SIN(0 1 1k)", "transient source function SIN");
-  expect_error("t\nV1 a 0 pulse 0 1\n", 2, "V1 a 0 pulse 0 1", "transient source function");
+  expect_error("t\nV1 a 0 EXP(0 1)\n", 2, "V1 a 0 EXP(0 1)", "transient source function EXP");
+  expect_error("t\nI1 a 0 SIN(0 1 1k)\n", 2, "I1 a 0 SIN(0 1 1k)", "transient source function SIN");
+  expect_error("t\nV1 a 0 pulse 0 1\n", 2, "V1 a 0 pulse 0 1", "PULSE needs its fields in parentheses");
   // Models.
   expect_error("t\n.model q1 NPN(BF=100)\n", 2, ".model q1 NPN(BF=100)",
                "unknown model type 'NPN'");
