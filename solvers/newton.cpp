@@ -68,6 +68,11 @@ struct NewtonSolver::Impl {
   std::vector<int> row_indices;
   klu_common common{};
   klu_symbolic* symbolic = nullptr;
+  klu_numeric* numeric = nullptr;  ///< the last factorisation, refactored while it stays accurate
+  double factored_rcond = 0.0;     ///< KLU's reciprocal condition estimate after a full factor
+  /// A refactorisation is kept while its condition estimate stays above this fraction of the
+  /// last full factorisation's (pivots that have become poor show up as a falling estimate).
+  static constexpr double kRefactorRcond = 1e-3;
 
   Impl(const Circuit& circuit, NewtonOptions opts)
       : options(opts),
@@ -89,6 +94,7 @@ struct NewtonSolver::Impl {
   }
 
   ~Impl() {
+    if (numeric != nullptr) klu_free_numeric(&numeric, &common);
     if (symbolic != nullptr) klu_free_symbolic(&symbolic, &common);
   }
   Impl(const Impl&) = delete;
@@ -97,16 +103,29 @@ struct NewtonSolver::Impl {
   /// Factorises the assembled Jacobian and overwrites `rhs` with J^{-1} rhs. Returns false (and
   /// sets `singular_column`) when the matrix is singular.
   bool factor_and_solve(Eigen::VectorXd& rhs, int& singular_column) {
-    klu_numeric* numeric = klu_factor(column_starts.data(), row_indices.data(),
-                                      assembly.jacobian_values.data(), symbolic, &common);
-    if (numeric == nullptr || common.status == KLU_SINGULAR) {
-      singular_column = common.singular_col;
-      if (numeric != nullptr) klu_free_numeric(&numeric, &common);
-      return false;
+    // Refactor with the pivot order of the last full factorisation (the same pattern, values that
+    // change a little between iterations and samples), unless that loses accuracy: then, or
+    // when it fails, a full factorisation with partial pivoting.
+    bool refactored = false;
+    if (numeric != nullptr) {
+      refactored = klu_refactor(column_starts.data(), row_indices.data(),
+                                assembly.jacobian_values.data(), symbolic, numeric, &common) &&
+                   common.status == KLU_OK && klu_rcond(symbolic, numeric, &common) &&
+                   common.rcond >= kRefactorRcond * factored_rcond;
+      if (!refactored) klu_free_numeric(&numeric, &common);
     }
-    const int ok = klu_solve(symbolic, numeric, layout.size(), 1, rhs.data(), &common);
-    klu_free_numeric(&numeric, &common);
-    if (!ok) {
+    if (!refactored) {
+      numeric = klu_factor(column_starts.data(), row_indices.data(),
+                           assembly.jacobian_values.data(), symbolic, &common);
+      if (numeric == nullptr || common.status == KLU_SINGULAR) {
+        singular_column = common.singular_col;
+        if (numeric != nullptr) klu_free_numeric(&numeric, &common);
+        return false;
+      }
+      factored_rcond = klu_rcond(symbolic, numeric, &common) ? common.rcond : 0.0;
+    }
+    if (!klu_solve(symbolic, numeric, layout.size(), 1, rhs.data(), &common)) {
+      klu_free_numeric(&numeric, &common);
       singular_column = -1;
       return false;
     }
