@@ -1062,10 +1062,34 @@ double evaluate_spice_expression(const std::string& text,
   return value;
 }
 
+namespace {
+
+/// A PULSE's times with ngspice's defaults for a .tran of tstep and tstop.
+struct PulseTimes {
+  double v1, v2, td, rise, fall, width, period, count;
+};
+
+PulseTimes pulse_times(const std::vector<double>& args, double tstep, double tstop) {
+  auto arg = [&](std::size_t k, double fallback) { return k < args.size() ? args[k] : fallback; };
+  PulseTimes p{};
+  p.v1 = args.at(0);
+  p.v2 = args.at(1);
+  p.td = arg(2, 0.0);
+  p.rise = arg(3, 0.0) > 0.0 ? arg(3, 0.0) : tstep;
+  p.fall = arg(4, 0.0) > 0.0 ? arg(4, 0.0) : tstep;
+  p.width = arg(5, tstop);
+  const double per = arg(6, tstop);
+  p.period = std::max(per > 0.0 ? per : tstop, p.rise + p.width + p.fall);
+  p.count = arg(7, 0.0);
+  return p;
+}
+
+}  // namespace
+
 std::function<double(double)> SpiceSourceFunction::waveform(double tstep, double tstop) const {
-  auto arg = [this](std::size_t k, double fallback) { return k < args.size() ? args[k] : fallback; };
   constexpr double kTwoPi = 6.283185307179586;
   if (kind == "sin") {
+    auto arg = [this](std::size_t k, double fallback) { return k < args.size() ? args[k] : fallback; };
     const double vo = args.at(0), va = args.at(1), freq = arg(2, 1.0 / tstop), td = arg(3, 0.0);
     const double theta = arg(4, 0.0), phase = arg(5, 0.0) / 360.0;
     return [=](double t) {
@@ -1073,33 +1097,46 @@ std::function<double(double)> SpiceSourceFunction::waveform(double tstep, double
       return vo + va * std::exp(-(t - td) * theta) * std::sin(kTwoPi * (freq * (t - td) + phase));
     };
   }
-  const double v1 = args.at(0), v2 = args.at(1), td = arg(2, 0.0), tr = arg(3, 0.0);
-  const double tf = arg(4, 0.0), pw = arg(5, tstop), per = arg(6, tstop);
-  const double rise = tr > 0.0 ? tr : tstep, fall = tf > 0.0 ? tf : tstep;
-  const double np = arg(7, 0.0);
-  const double period = std::max(per > 0.0 ? per : tstop, rise + pw + fall);
-  return [=](double t) {
-    if (t < td) return v1;
-    double tau = t - td;
-    const double k = std::floor(tau / period);
-    if (np > 0.0 && k >= np) return v1;
-    tau -= k * period;
-    if (tau < rise) return v1 + (v2 - v1) * tau / rise;
-    if (tau < rise + pw) return v2;
-    if (tau < rise + pw + fall) return v2 + (v1 - v2) * (tau - rise - pw) / fall;
-    return v1;
+  const PulseTimes p = pulse_times(args, tstep, tstop);
+  return [p](double t) {
+    if (t < p.td) return p.v1;
+    double tau = t - p.td;
+    const double k = std::floor(tau / p.period);
+    if (p.count > 0.0 && k >= p.count) return p.v1;
+    tau -= k * p.period;
+    if (tau < p.rise) return p.v1 + (p.v2 - p.v1) * tau / p.rise;
+    if (tau < p.rise + p.width) return p.v2;
+    if (tau < p.rise + p.width + p.fall)
+      return p.v2 + (p.v1 - p.v2) * (tau - p.rise - p.width) / p.fall;
+    return p.v1;
   };
 }
 
 double SpiceSourceFunction::shortest_segment(double tstep, double tstop) const {
   if (kind != "pulse") return std::numeric_limits<double>::infinity();
-  auto arg = [this](std::size_t k, double fallback) { return k < args.size() ? args[k] : fallback; };
-  const double tr = arg(3, 0.0), tf = arg(4, 0.0), pw = arg(5, tstop), per = arg(6, tstop);
-  const double rise = tr > 0.0 ? tr : tstep, fall = tf > 0.0 ? tf : tstep;
-  double shortest = std::min({rise, fall, pw > 0.0 ? pw : tstop});
-  const double rest = std::max(per > 0.0 ? per : tstop, rise + pw + fall) - rise - pw - fall;
+  const PulseTimes p = pulse_times(args, tstep, tstop);
+  double shortest = std::min({p.rise, p.fall, p.width > 0.0 ? p.width : tstop});
+  const double rest = p.period - p.rise - p.width - p.fall;
   if (rest > 0.0) shortest = std::min(shortest, rest);
   return shortest;
+}
+
+std::vector<double> SpiceSourceFunction::corners(double tstep, double tstop) const {
+  std::vector<double> out;
+  if (kind == "sin") {
+    const double td = args.size() > 3 ? args[3] : 0.0;
+    if (td > 0.0 && td < tstop) out.push_back(td);
+    return out;
+  }
+  const PulseTimes p = pulse_times(args, tstep, tstop);
+  for (double k = 0.0; p.count <= 0.0 || k < p.count; k += 1.0) {
+    const double start = p.td + k * p.period;
+    if (start >= tstop || out.size() > 4000000) break;
+    for (double c : {start, start + p.rise, start + p.rise + p.width,
+                     start + p.rise + p.width + p.fall})
+      if (c > 0.0 && c < tstop) out.push_back(c);
+  }
+  return out;
 }
 
 Circuit read_spice_netlist(const std::string& text, const std::string& source_name,

@@ -112,6 +112,9 @@ struct SpiceSourceFunction {
   /// The shortest stretch between the corners of a PULSE (rise, width, fall, the rest of the
   /// period) with those defaults; infinity for SIN.
   double shortest_segment(double tstep, double tstop) const;
+  /// The times in (0, tstop) where v(t) has a corner (PULSE: each start, end of rise, end of
+  /// width, end of fall; SIN: TD), for the transient's breakpoints.
+  std::vector<double> corners(double tstep, double tstop) const;
 };
 
 /// What a netlist says besides its elements.

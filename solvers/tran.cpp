@@ -28,6 +28,8 @@ TranWaveforms simulate_tran(const circuits::Circuit& circuit, const circuits::Sp
                         ") belongs to no voltage source of the circuit"));
       o.voltage_waveforms[k] = f.waveform(tran.step, tran.stop);
       o.max_step = std::min(o.max_step, 0.5 * f.shortest_segment(tran.step, tran.stop));
+      const std::vector<double> corners = f.corners(tran.step, tran.stop);
+      o.breakpoints.insert(o.breakpoints.end(), corners.begin(), corners.end());
     }
   }
   o.max_steps = std::max<long>(1000000, static_cast<long>(20.0 * tran.stop / o.max_step));

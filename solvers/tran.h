@@ -26,9 +26,9 @@ struct TranWaveforms {
 
 /// Runs the analysis; `rtol`/`atol` as TransientOptions (the netlist's .options reltol and vntol
 /// may tighten them). Throws SolverError (time reached and reason) when the transient fails.
-/// `functions`: the netlist's SIN and PULSE voltage sources (by source name). The internal step
-/// is also capped at half the shortest stretch between a PULSE's corners, so that none is
-/// stepped over.
+/// `functions`: the netlist's SIN and PULSE voltage sources (by source name). Their corners are
+/// breakpoints (the integration restarts there, as SPICE's), and the internal step is also capped
+/// at half the shortest stretch between a PULSE's corners.
 TranWaveforms simulate_tran(const circuits::Circuit& circuit, const circuits::SpiceTran& tran,
                             double rtol = 1e-8, double atol = 1e-10,
                             const std::vector<circuits::SpiceSourceFunction>& functions = {});

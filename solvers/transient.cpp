@@ -1147,11 +1147,29 @@ TransientResult TransientSolver::run(const Circuit& circuit, const std::vector<N
   std::vector<int> found(static_cast<std::size_t>(s.num_roots), 0);
   const bool fixed = o.stop_time > 0.0;  // a SPICE .tran: run to stop_time, no settling
   if (o.max_step > 0.0) s.check(IDASetMaxStep(s.ida, o.max_step), "IDASetMaxStep");
+  std::vector<double> breakpoints;
+  if (fixed)
+    for (double b : o.breakpoints)
+      if (b > t && b < o.stop_time) breakpoints.push_back(b);
+  std::sort(breakpoints.begin(), breakpoints.end());
+  std::size_t next_breakpoint = 0;
   for (;;) {
-    const double t_stop = fixed     ? o.stop_time
+    // At a breakpoint: restart (IDA's history does not reach across a corner of the drive).
+    if (next_breakpoint < breakpoints.size() &&
+        t >= breakpoints[next_breakpoint] * (1.0 - 1e-14)) {
+      while (next_breakpoint < breakpoints.size() &&
+             breakpoints[next_breakpoint] <= t * (1.0 + 1e-14))
+        ++next_breakpoint;
+      s.restart(t, x, xp, acc, result, phase);
+    }
+    const double t_stop = fixed     ? (next_breakpoint < breakpoints.size()
+                                           ? breakpoints[next_breakpoint]
+                                           : o.stop_time)
                           : settled ? std::min(t_settle * (1.0 + o.hold), o.max_duration)
                                     : o.max_duration;
-    if ((settled || fixed) && t >= t_stop * (1.0 - 1e-14)) break;
+    if ((settled || fixed) && t >= t_stop * (1.0 - 1e-14) &&
+        (!fixed || next_breakpoint >= breakpoints.size()))
+      break;
     if (!settled && !fixed && t >= o.max_duration * (1.0 - 1e-14))
       s.fail(phase, t,
              cat("not settled within max_duration = ", o.max_duration, " s (",

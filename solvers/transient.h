@@ -121,6 +121,9 @@ struct TransientOptions {
   double stop_time = 0.0;
   /// s: > 0 caps IDA's step size (SPICE's tmax), so the observer sees the waveform that densely.
   double max_step = 0.0;
+  /// s: with stop_time, times in (0, stop_time) where the integration stops and restarts (a
+  /// waveform's corners, as SPICE's breakpoints): no step straddles one. Sorted or not.
+  std::vector<double> breakpoints;
   /// Per voltage source, an optional waveform v(t) (V) that replaces `volts` for t >= 0 (empty
   /// vector or empty function: the constant `volts`). A waveform with v(0) != volts steps at
   /// t = 0 (the charge jump of the file comment). Only the transient uses it (the "final"
