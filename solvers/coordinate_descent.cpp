@@ -71,20 +71,11 @@ double BlockCoordinateDescent<Scalar>::update(const LayeredArrays<Scalar>& net, 
   Matrix& v = state.layers[layer];
   // Numerator: currents the neighbours drive through their conductances, plus the bias.
   Matrix& numerator = numerators_[layer];
-  const bool narrow_next = layer < last && next_transposed_.at(layer).size() > 0;
-  // The packed kernel takes the narrow next layer's currents, the scaling and the projection in
-  // one pass (without the largest change).
-  const bool packed = narrow_next && !track_change && v.rows() % kPacket == 0;
-  if (layer == 0) {
-    if (packed) {
-      project_narrow(input_drive_, layer, net, state);
-      return 0.0;
-    }
-    if (narrow_next)  // the inputs' drive (biases included) and the next layer's, in one pass
-      numerator.noalias() = input_drive_ + state.layers[1].lazyProduct(next_transposed_[0]);
-    else
-      numerator = input_drive_;
-  } else {
+  // A narrow next layer (the output layer): the packed kernel takes its currents, the scaling
+  // and the projection in one pass (without the largest change); otherwise the products below.
+  const bool packed = layer < last && next_transposed_.at(layer).size() > 0 && !track_change &&
+                      v.rows() % kPacket == 0;
+  if (layer > 0) {
     // A narrow layer fed by the one below (the output layer): its currents by the packed
     // product on the weights' transpose, which the layer below keeps for its own update.
     const Matrix& transposed = next_transposed_.at(layer - 1);
@@ -93,14 +84,13 @@ double BlockCoordinateDescent<Scalar>::update(const LayeredArrays<Scalar>& net, 
     else
       numerator.noalias() = state.layers[layer - 1] * net.weights[layer];
     if (net.has_biases) numerator.rowwise() += net.biases[layer];
-    if (packed) {
-      project_narrow(numerator, layer, net, state);
-      return 0.0;
-    }
-    if (narrow_next)
-      numerator.noalias() += state.layers[layer + 1].lazyProduct(next_transposed_[layer]);
   }
-  if (layer < last && !narrow_next)
+  if (packed) {  // from what the layer below drives (the inputs' drive includes the biases)
+    project_narrow(layer == 0 ? input_drive_ : numerator, layer, net, state);
+    return 0.0;
+  }
+  if (layer == 0) numerator = input_drive_;
+  if (layer < last)
     numerator.noalias() += state.layers[layer + 1] * net.weights[layer + 1].transpose();
   const bool nudged = layer == last && nudge.beta != 0.0;
   if (nudged) numerator += static_cast<Scalar>(nudge.beta) * *nudge.targets;
@@ -171,7 +161,7 @@ void BlockCoordinateDescent<Scalar>::project_narrow(const Matrix& base, int laye
         for (int u = 0; u < kCount; ++u)
           x[u] = pmadd(next_rows[k], pset1<Packet>(g(k, first + u)), x[u]);
       for (int u = 0; u < kCount; ++u) {
-        // sum_k g_ik v_k (in the order of Eigen's lazy product), plus the base, scaled, projected.
+        // sum_k g_ik v_k, plus the base, scaled, projected.
         const Eigen::Index i = first + u;
         x[u] = padd(Eigen::internal::ploadu<Packet>(base.col(i).data() + b), x[u]);
         const Scalar low = polarity(i) > 0 ? Scalar(0) : -kInfinity;
