@@ -100,10 +100,7 @@ class FusedModel final : public Model {
   }
 
   void load_state(const json& state, const std::string& where) override {
-    const std::string kind = std::string("fused-") + precision_;
-    if (member(state, "kind", where) != kind)
-      throw Error(where + ": the state of another model (kind " + state["kind"].dump() + ", expected \"" +
-                  kind + "\")");
+    expect_state_kind(state, "fused-" + precision_, where);
     decode_matrices(member(state, "weights", where), weights_, true, where + ".weights");
     decode_matrices(member(state, "biases", where), biases_, true, where + ".biases");
     step_.set_state(member(state, "step", where), where + ".step");

@@ -167,8 +167,7 @@ class CircuitModel final : public Model {
   }
 
   void load_state(const json& state, const std::string& where) override {
-    if (member(state, "kind", where) != "circuit")
-      throw Error(where + ": the state of another model (kind " + state["kind"].dump() + ")");
+    expect_state_kind(state, "circuit", where);
     decode_matrices(member(state, "weights", where), net_.weights, true, where + ".weights");
     decode_matrices(member(state, "biases", where), net_.biases, true, where + ".biases");
     optimizer_.set_state(member(state, "optimizer", where), where + ".optimizer");
@@ -271,8 +270,7 @@ class BaselineModel final : public Model {
   }
 
   void load_state(const json& state, const std::string& where) override {
-    if (member(state, "kind", where) != "relu-baseline")
-      throw Error(where + ": the state of another model (kind " + state["kind"].dump() + ")");
+    expect_state_kind(state, "relu-baseline", where);
     decode_matrices(member(state, "weights", where), network_.weights, true, where + ".weights");
     decode_matrices(member(state, "biases", where), network_.biases, true, where + ".biases");
     optimizer_.set_state(member(state, "optimizer", where), where + ".optimizer");
@@ -294,6 +292,12 @@ class BaselineModel final : public Model {
 };
 
 }  // namespace
+
+void expect_state_kind(const json& state, const std::string& kind, const std::string& where) {
+  if (member(state, "kind", where) != kind)
+    throw Error(where + ": the state of another model (kind " + state["kind"].dump() +
+                ", expected \"" + kind + "\")");
+}
 
 std::string model_precision(const ExperimentConfig& config) {
   const std::string& asked = config.solver.precision;

@@ -53,6 +53,10 @@ class Model {
   }
 };
 
+/// For Model::load_state: throws physlearn::Error naming `where` unless state["kind"] is `kind`
+/// (the state of another model).
+void expect_state_kind(const json& state, const std::string& kind, const std::string& where);
+
 /// The arithmetic of the model the experiment asks for, "float32" or "float64": solver.precision,
 /// with "auto" resolved to float32 where the fused EP path (learning/fused_model.h) or the backprop
 /// baseline trains, float64 elsewhere.
