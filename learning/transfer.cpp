@@ -26,17 +26,22 @@ namespace {
 constexpr const char* kFormat = "physlearn-network";
 constexpr int kVersion = 1;
 
+/// Appends row r of m as a JSON array to `text`.
+template <typename Derived>
+void append_row(std::string& text, const Eigen::MatrixBase<Derived>& m, Eigen::Index r) {
+  json row = json::array();
+  for (Eigen::Index c = 0; c < m.cols(); ++c) row.push_back(m(r, c));
+  text += row.dump();
+}
+
 /// Appends m as JSON rows ([[...], ...]) to `text`, a row at a time, so that a large network is
 /// never a JSON tree in memory (DRN-1H's 1.6 million conductances would take about 100 MB).
 template <typename Derived>
 void append_rows(std::string& text, const Eigen::MatrixBase<Derived>& m) {
   text += '[';
-  json row = json::array();
   for (Eigen::Index r = 0; r < m.rows(); ++r) {
-    row.clear();
-    for (Eigen::Index c = 0; c < m.cols(); ++c) row.push_back(m(r, c));
     if (r > 0) text += ',';
-    text += row.dump();
+    append_row(text, m, r);
   }
   text += ']';
 }
@@ -64,13 +69,8 @@ void save_network(const circuits::LayeredNetwork& net, const std::string& filena
   std::string text = "{\"biases\":[";
   for (int l = 0; l < net.num_weight_layers(); ++l) {
     if (l > 0) text += ',';
-    if (net.has_biases) {
-      std::string row;
-      append_rows(row, net.biases[static_cast<std::size_t>(l)]);
-      text += row.substr(1, row.size() - 2);  // the one row, without the outer brackets
-    } else {
-      text += "[]";
-    }
+    if (net.has_biases) append_row(text, net.biases[static_cast<std::size_t>(l)], 0);
+    else text += "[]";
   }
   text += "],\"format\":" + json(kFormat).dump() + ",\"sizes\":" + json(net.sizes).dump() +
           ",\"version\":" + json(kVersion).dump() + ",\"weights\":[";
