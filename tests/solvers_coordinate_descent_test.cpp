@@ -24,9 +24,14 @@ circuits::LayeredNetwork drn(int inputs, std::vector<int> hidden, int outputs, d
 struct Float32Copy {
   std::vector<solvers::MatrixX<float>> weights;
   std::vector<solvers::RowVectorX<float>> biases;
-  explicit Float32Copy(const circuits::LayeredNetwork& net) {
+  const circuits::LayeredNetwork& net;
+  explicit Float32Copy(const circuits::LayeredNetwork& network) : net(network) {
     for (const auto& w : net.weights) weights.push_back(w.cast<float>());
     for (const auto& b : net.biases) biases.push_back(b.cast<float>());
+  }
+  /// The view the float32 solver reads.
+  solvers::LayeredArrays<float> arrays() const {
+    return {weights, biases, net.polarity, net.has_biases, net.inverted_inputs};
   }
 };
 
@@ -37,8 +42,7 @@ TEST_CASE("float32 coordinate descent follows float64 to 1e-5 V on a Fashion-MNI
   // float32 follows to about 2e-6 V.
   const auto net = drn(784, {64}, 10, 60.0);
   const Float32Copy copy(net);
-  const solvers::LayeredArrays<float> arrays32{copy.weights, copy.biases, net.polarity,
-                                               net.has_biases, net.inverted_inputs};
+  const solvers::LayeredArrays<float> arrays32 = copy.arrays();
   const Eigen::MatrixXd v = net.input_voltages(random_inputs(8, 784, 5));
   const Eigen::MatrixXd y = one_hot(8, 10);
   const solvers::MatrixX<float> v32 = v.cast<float>(), y32 = y.cast<float>();
@@ -140,8 +144,7 @@ TEST_CASE("the packed kernels of narrow layers equal plain sweeps, in both preci
         const Eigen::MatrixXd v = net.input_voltages(random_inputs(batch, 20, 3));
         const Eigen::MatrixXd y = one_hot(batch, outputs);
         const Float32Copy copy(net);
-        const solvers::LayeredArrays<float> arrays32{copy.weights, copy.biases, net.polarity,
-                                                     net.has_biases, net.inverted_inputs};
+        const solvers::LayeredArrays<float> arrays32 = copy.arrays();
         const solvers::MatrixX<float> v32 = v.cast<float>(), y32 = y.cast<float>();
         for (double beta : {0.0, 0.5}) {
           std::vector<Eigen::MatrixXd> expected;
