@@ -233,11 +233,8 @@ double Chip::quantised(const double* p, double g, Rng* stochastic) const {
   const double range = p[1] - p[0];
   const double steps = levels - 1;
   const double position = (g - p[0]) / range * steps;
-  double k = std::round(position);
-  if (stochastic) {
-    const double below = std::floor(position);
-    k = below + (stochastic->uniform() < position - below ? 1.0 : 0.0);
-  }
+  const double k =
+      stochastic ? stochastic_round(position, stochastic->uniform()) : std::round(position);
   return std::min(p[1], std::max(p[0], p[0] + k / steps * range));
 }
 

@@ -5,6 +5,7 @@
 /// not (each standard library draws differently). The draws here are written out, so a seed gives
 /// the same numbers with every standard library (up to the last bits of the libm functions log,
 /// sqrt, sin, cos on another platform), and the generator state can be saved and restored.
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -13,6 +14,13 @@ namespace physlearn::devices {
 
 /// SplitMix64 finaliser: spreads a seed and a stream number over 64 bits (Steele, Lea, Flood 2014).
 std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream);
+
+/// Unbiased rounding of x to an integer: floor(x) + 1 when u < x - floor(x), else floor(x), for
+/// u uniform on [0, 1) (the expected result is x).
+inline double stochastic_round(double x, double u) {
+  const double below = std::floor(x);
+  return below + (u < x - below ? 1.0 : 0.0);
+}
 
 class Rng {
  public:

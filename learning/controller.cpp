@@ -56,8 +56,7 @@ Eigen::MatrixXd LearningController::pulses_for(const Eigen::MatrixXd& desired) {
       continue;
     }
     const double exact = std::abs(d) / step;
-    double n = stochastic ? std::floor(exact) + (unit(rng_) < exact - std::floor(exact) ? 1.0 : 0.0)
-                          : std::floor(exact + 0.5);
+    double n = stochastic ? devices::stochastic_round(exact, unit(rng_)) : std::floor(exact + 0.5);
     if (cap > 0) n = std::min(n, static_cast<double>(cap));
     out.data()[i] = std::copysign(n * step, d);
   }
