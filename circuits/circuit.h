@@ -1,116 +1,33 @@
 #pragma once
 /// The circuit view of a network: named nodes and elements, as in a SPICE netlist.
 ///
-/// Node index -1 is ground (names "0" and "gnd"). Elements are plain structs in typed lists; the
-/// solvers stamp each kind in one place (see solvers/mna.h). Units are SI: volts, amperes,
-/// siemens, kelvin. A layered network (circuits/drn.h) lowers to a Circuit so that every solver
+/// Node index -1 is ground (names "0" and "gnd"). Elements are plain structs, one list per kind
+/// (circuits/elements/*.h; every kind is registered in circuits/elements.cpp and reached by the
+/// generic code through circuits/element.h). Units are SI: volts, amperes, siemens, farads,
+/// henries, kelvin. A layered network (circuits/drn.h) lowers to a Circuit so that every solver
 /// can check every other on the same network.
+///
+///   Circuit c;
+///   c.add(Conductance{"G1", c.add_node("a"), kGround, 1e-3});
+///   for (auto& g : c.list<Conductance>()) g.g *= 2;
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace physlearn::devices {
-class Memristor;  // devices/memristor.h
-}  // namespace physlearn::devices
+#include "circuits/element.h"
 
 namespace physlearn::circuits {
 
-constexpr int kGround = -1;
-
-/// Linear conductance between nodes a and b: current g (v_a - v_b) flows from a to b.
-struct Conductance {
-  std::string name;
-  int a = kGround;
-  int b = kGround;
-  double g = 0.0;          ///< siemens, >= 0
-  bool trainable = false;  ///< learning rules may change it
-};
-
-/// Independent voltage source: v_plus - v_minus = volts. Its branch current (an MNA unknown) is
-/// SPICE's: positive when it flows into the plus terminal, through the source, out of minus.
-struct VoltageSource {
-  std::string name;
-  int plus = kGround;
-  int minus = kGround;
-  double volts = 0.0;
-};
-
-/// Independent current source: drives `amps` out of node `from`, through the source, into `to`
-/// (SPICE's I card "I1 from to value").
-struct CurrentSource {
-  std::string name;
-  int from = kGround;
-  int to = kGround;
-  double amps = 0.0;
-  bool trainable = false;  ///< a trainable bias current
-};
-
-enum class DiodeModel { Ideal, Shockley };
-
-/// Diode from anode to cathode.
-/// Shockley: I = Is (exp(V / (n Vt)) - 1) + gmin V, Vt = k T / q, V = v_anode - v_cathode.
-/// Ideal: a complementarity constraint: I >= 0, V <= 0, I V = 0 (short forward, open reverse).
-struct Diode {
-  std::string name;
-  int anode = kGround;
-  int cathode = kGround;
-  DiodeModel model = DiodeModel::Ideal;
-  double saturation_current = 1e-14;  ///< Is, amperes (Shockley)
-  double emission = 1.0;              ///< n, ideality factor (Shockley)
-  double temperature = 300.15;        ///< kelvin (Shockley); 300.15 K matches ngspice's default
-  double gmin = 1e-12;                ///< siemens in parallel with the junction, as SPICE does
-};
-
-/// Voltage-controlled voltage source (amplifier):
-/// v_out_plus - v_out_minus = gain (v_ctrl_plus - v_ctrl_minus). Has a branch current unknown.
-struct Vcvs {
-  std::string name;
-  int out_plus = kGround;
-  int out_minus = kGround;
-  int ctrl_plus = kGround;
-  int ctrl_minus = kGround;
-  double gain = 1.0;
-};
-
-/// Voltage-controlled current source (transconductance, SPICE's G card): the current
-/// gain (v_ctrl_plus - v_ctrl_minus) flows from out_plus through the source to out_minus.
-struct Vccs {
-  std::string name;
-  int out_plus = kGround;
-  int out_minus = kGround;
-  int ctrl_plus = kGround;
-  int ctrl_minus = kGround;
-  double gain = 0.0;  ///< siemens
-};
-
-/// Linear capacitor between a and b, charge q = C (v_a - v_b). Open at DC; it enters the
-/// transient DAE through its charge.
-struct Capacitor {
-  std::string name;
-  int a = kGround;
-  int b = kGround;
-  double farads = 0.0;  ///< >= 0
-};
-
-/// Memristor between a and b, a compact model of devices/memristor.h: the current
-/// model->current(x, v) flows from a to b (v = v_a - v_b) and the state x obeys
-/// dx/dt = model->rate(x, v), from x0 at t = 0. Only the transient solver (solvers/transient.h)
-/// simulates it, with x as one more DAE unknown; the DC solvers and the SPICE and JSON writers
-/// reject a circuit that holds one.
-struct Memristor {
-  std::string name;
-  int a = kGround;
-  int b = kGround;
-  std::shared_ptr<const devices::Memristor> model;
-  double x0 = 0.0;  ///< initial state, in [0, 1]
-};
-
-/// Boltzmann constant over elementary charge, volts per kelvin (CODATA 2018 exact values).
-constexpr double kBoltzmannOverCharge = 1.380649e-23 / 1.602176634e-19;
-
 class Circuit {
  public:
+  /// An empty list of every registered kind.
+  Circuit();
+  Circuit(const Circuit& other);
+  Circuit& operator=(const Circuit& other);
+  Circuit(Circuit&&) noexcept = default;
+  Circuit& operator=(Circuit&&) noexcept = default;
+
   /// Adds a node (or returns the existing one). "0" and "gnd" (any case) are ground.
   int add_node(const std::string& name);
   /// The node's index; throws physlearn::Error naming the node if it does not exist.
@@ -119,27 +36,91 @@ class Circuit {
   int num_nodes() const { return static_cast<int>(names_.size()); }
   /// "0" for ground.
   std::string node_name(int index) const;
+  /// Every node's name, in index order.
+  const std::vector<std::string>& node_names() const { return names_; }
 
-  std::vector<Conductance> conductances;
-  std::vector<VoltageSource> voltage_sources;
-  std::vector<CurrentSource> current_sources;
-  std::vector<Diode> diodes;
-  std::vector<Vcvs> vcvs;
-  std::vector<Vccs> vccs;
-  std::vector<Capacitor> capacitors;
-  std::vector<Memristor> memristors;
+  /// The elements of kind `Element` (a registered kind's struct).
+  template <class Element>
+  std::vector<Element>& list() {
+    return *static_cast<std::vector<Element>*>(groups_[kind_index<Element>()]->items());
+  }
+  template <class Element>
+  const std::vector<Element>& list() const {
+    return *static_cast<const std::vector<Element>*>(groups_[kind_index<Element>()]->items());
+  }
+  /// Appends an element; returns its index in its kind's list.
+  template <class Element>
+  std::size_t add(Element element) {
+    auto& elements = list<Element>();
+    elements.push_back(std::move(element));
+    return elements.size() - 1;
+  }
 
-  /// Checks element values (conductance >= 0 and finite, Is > 0, n > 0, T > 0, node indices in
-  /// range, a memristor has a model and x0 in [0, 1]); throws physlearn::Error naming the
-  /// element, the value and the rule.
+  /// The kinds' lists, in registration order (circuits/element.h).
+  std::size_t num_kinds() const { return groups_.size(); }
+  ElementGroup& group(std::size_t kind) { return *groups_[kind]; }
+  const ElementGroup& group(std::size_t kind) const { return *groups_[kind]; }
+  /// Elements of every kind.
+  std::size_t num_elements() const;
+
+  /// Checks node indices and element values (each kind's rules, e.g. conductance >= 0 and
+  /// finite); throws physlearn::Error naming the element, the value and the rule.
   void validate() const;
 
  private:
   std::vector<std::string> names_;
   std::map<std::string, int> index_;
+  std::vector<std::unique_ptr<ElementGroup>> groups_;
 };
 
 /// True if `name` denotes ground ("0", "gnd", any case).
 bool is_ground_name(const std::string& name);
+
+/// Where every unknown lives: the node voltages first (index = node index), then each element's
+/// extra unknowns (branch currents, states), kind by kind in registration order.
+class UnknownLayout {
+ public:
+  UnknownLayout() = default;
+  explicit UnknownLayout(const Circuit& circuit);
+
+  int num_nodes() const { return num_nodes_; }
+  /// Total number of unknowns.
+  int size() const { return size_; }
+  /// Per kind, per element: the element's first extra unknown, or -1.
+  const std::vector<int>& first(std::size_t kind) const { return first_[kind]; }
+  /// The element (kind, index) and local number j of unknown `i` >= num_nodes().
+  struct Owner {
+    std::size_t kind = 0;
+    std::size_t index = 0;
+    int j = 0;
+  };
+  const Owner& owner(int i) const { return owners_[static_cast<std::size_t>(i - num_nodes_)]; }
+  /// A readable name of unknown `i`: "v(x) (voltage of node 'x')", "i(V1) (current of voltage
+  /// source 'V1')".
+  std::string describe(const Circuit& circuit, int i) const;
+  /// The physical kind of unknown i: a node voltage (false) or an element's (owner's kind).
+  UnknownKind kind(const Circuit& circuit, int i) const;
+
+  /// True when `circuit` has the structure of the circuit this layout was made from (nodes,
+  /// elements of each kind, their terminals and unknowns); otherwise `why` says what differs.
+  bool same_structure(const Circuit& circuit, std::string& why) const;
+
+ private:
+  int num_nodes_ = 0;
+  int size_ = 0;
+  std::vector<std::vector<int>> first_;
+  std::vector<Owner> owners_;
+  std::vector<std::size_t> counts_;  ///< nodes, then elements per kind
+  std::vector<int> fingerprint_;     ///< every element's terminals and unknown count
+};
+
+/// Every element of kind `kind` with its first unknown and no matrix entries (every position -1,
+/// at most 16 per element): enough for residual-only assemblies; solvers/mna.h's MnaPattern gives
+/// the instances with their positions.
+std::vector<Instance> instances(const Circuit& circuit, const UnknownLayout& layout,
+                                std::size_t kind);
+
+/// The name of `kind`'s element `index` and its kind, for messages: "voltage source 'V1'".
+std::string describe_element(const Circuit& circuit, std::size_t kind, std::size_t index);
 
 }  // namespace physlearn::circuits

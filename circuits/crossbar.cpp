@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "circuits/elements/conductance.h"
 #include "core/error.h"
 
 namespace physlearn::circuits {
@@ -55,6 +56,7 @@ LoweredCrossbar lower_to_crossbar(const LayeredNetwork& net, const CrossbarParam
   // and move each device's terminals onto its own cell of the crossbar's wires.
   out.lowered = lower_to_circuit(net, clamp_outputs);
   Circuit& c = out.lowered.circuit;
+  std::vector<Conductance>& conductances = c.list<Conductance>();
   const bool wires = params.wire_resistance > 0.0;
   const bool access = params.access_resistance > 0.0;
   // Network units: a resistance R ohm is the conductance 1 / (R g_unit).
@@ -69,8 +71,8 @@ LoweredCrossbar lower_to_crossbar(const LayeredNetwork& net, const CrossbarParam
     // Cell nodes of the wires, by physical row p and column i (none when wires are ideal).
     std::vector<int> row_node, col_node;  // p * m + i
     std::vector<int> driver(n), neuron(m);
-    for (int j = 0; j < n; ++j) driver[row_position(net, params, l, j)] = c.conductances[e + static_cast<std::size_t>(j) * m].a;
-    for (int i = 0; i < m; ++i) neuron[i] = c.conductances[e + static_cast<std::size_t>(i)].b;
+    for (int j = 0; j < n; ++j) driver[row_position(net, params, l, j)] = conductances[e + static_cast<std::size_t>(j) * m].a;
+    for (int i = 0; i < m; ++i) neuron[i] = conductances[e + static_cast<std::size_t>(i)].b;
     if (wires) {
       row_node.resize(static_cast<std::size_t>(n) * m);
       col_node.resize(static_cast<std::size_t>(n) * m);
@@ -96,7 +98,7 @@ LoweredCrossbar lower_to_crossbar(const LayeredNetwork& net, const CrossbarParam
     for (int j = 0; j < n; ++j) {
       const int p = row_position(net, params, l, j);
       for (int i = 0; i < m; ++i, ++e) {
-        Conductance& device = c.conductances[e];
+        Conductance& device = conductances[e];
         int row_side = wires ? row_node[p * m + i] : device.a;
         const int col_side = wires ? col_node[p * m + i] : device.b;
         if (access) {
@@ -113,7 +115,7 @@ LoweredCrossbar lower_to_crossbar(const LayeredNetwork& net, const CrossbarParam
     }
     out.device_nodes.push_back(std::move(devices));
   }
-  c.conductances.insert(c.conductances.end(), extra.begin(), extra.end());
+  conductances.insert(conductances.end(), extra.begin(), extra.end());
   return out;
 }
 

@@ -58,7 +58,7 @@ struct CrossbarParams {
 void describe(Schema& schema, CrossbarParams& params);
 
 /// The crossbar circuit of a layered network, with maps back to the layers. The device
-/// conductances come first in `lowered.circuit.conductances`, in the DRN's order (layer by layer,
+/// conductances come first in `lowered.circuit.list<Conductance>()`, in the DRN's order (layer by layer,
 /// row j, column i), so LoweredNetwork::update sets them; wires and access resistors follow.
 struct LoweredCrossbar {
   LoweredNetwork lowered;

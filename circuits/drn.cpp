@@ -3,6 +3,11 @@
 #include <cmath>
 #include <random>
 
+#include "circuits/elements/conductance.h"
+#include "circuits/elements/current_source.h"
+#include "circuits/elements/diode.h"
+#include "circuits/elements/voltage_source.h"
+
 namespace physlearn::circuits {
 
 void describe(Schema& s, DrnParams& p) {
@@ -103,8 +108,8 @@ LoweredNetwork lower_to_circuit(const LayeredNetwork& net, bool clamp_outputs) {
     const std::string name = "in" + std::to_string(k);
     int node = c.add_node(name);
     nodes[0].push_back(node);
-    lowered.input_sources.push_back(static_cast<int>(c.voltage_sources.size()));
-    c.voltage_sources.push_back({"V_" + name, node, kGround, 0.0});
+    lowered.input_sources.push_back(
+        static_cast<int>(c.add(VoltageSource{"V_" + name, node, kGround, 0.0, {}})));
   }
   for (int l = 1; l <= layers; ++l)
     for (int i = 0; i < net.sizes[l]; ++i) {
@@ -115,49 +120,57 @@ LoweredNetwork lower_to_circuit(const LayeredNetwork& net, bool clamp_outputs) {
   for (int l = 0; l < layers; ++l) {
     for (int j = 0; j < net.sizes[l]; ++j)
       for (int i = 0; i < net.sizes[l + 1]; ++i)
-        c.conductances.push_back({"G" + std::to_string(l) + "_" + std::to_string(j) + "_" + std::to_string(i),
-                                  nodes[l][j], nodes[l + 1][i], net.weights[l](j, i), true});
-    for (int i = 0; i < net.sizes[l + 1]; ++i) {
-      const int node = nodes[l + 1][i];
-      const std::string suffix = std::to_string(l) + "_" + std::to_string(i);
-      if (net.polarity[l](i) != 0) {
-        Diode d;
-        d.name = "D" + suffix;
-        // v >= 0: the diode conducts from ground into the node when v < 0; v <= 0: the reverse.
-        d.anode = net.polarity[l](i) > 0 ? kGround : node;
-        d.cathode = net.polarity[l](i) > 0 ? node : kGround;
-        d.model = net.ideal_diodes ? DiodeModel::Ideal : DiodeModel::Shockley;
-        d.saturation_current = net.params.diode_saturation_current;
-        d.emission = net.params.diode_emission;
-        d.temperature = net.params.diode_temperature;
-        c.diodes.push_back(d);
-      }
-      if (net.has_biases) {
-        lowered.bias_sources.push_back(static_cast<int>(c.current_sources.size()));
-        c.current_sources.push_back({"B" + suffix, kGround, node, net.biases[l](i), true});
-      }
-    }
+        c.add(Conductance{"G" + std::to_string(l) + "_" + std::to_string(j) + "_" + std::to_string(i),
+                          nodes[l][j], nodes[l + 1][i], net.weights[l](j, i), true});
+    add_neurons(net, l, nodes[l + 1], c, lowered.bias_sources);
   }
-  if (clamp_outputs)
-    for (int i = 0; i < net.sizes[layers]; ++i) {
-      lowered.clamp_sources.push_back(static_cast<int>(c.voltage_sources.size()));
-      c.voltage_sources.push_back({"V_clamp" + std::to_string(i), nodes[layers][i], kGround, 0.0});
-    }
+  if (clamp_outputs) add_output_clamps(nodes[layers], c, lowered.clamp_sources);
   lowered.layer_nodes.assign(nodes.begin() + 1, nodes.end());
   return lowered;
 }
 
 void LoweredNetwork::update(const LayeredNetwork& net, const Eigen::Ref<const Eigen::RowVectorXd>& inputs) {
+  auto& sources = circuit.list<VoltageSource>();
   for (std::size_t k = 0; k < input_sources.size(); ++k)
-    circuit.voltage_sources[input_sources[k]].volts = inputs(static_cast<Eigen::Index>(k));
+    sources[input_sources[k]].volts = inputs(static_cast<Eigen::Index>(k));
+  auto& conductances = circuit.list<Conductance>();
+  auto& currents = circuit.list<CurrentSource>();
   std::size_t e = 0, b = 0;
   for (int l = 0; l < net.num_weight_layers(); ++l) {
     for (int j = 0; j < net.sizes[l]; ++j)
-      for (int i = 0; i < net.sizes[l + 1]; ++i) circuit.conductances[e++].g = net.weights[l](j, i);
+      for (int i = 0; i < net.sizes[l + 1]; ++i) conductances[e++].g = net.weights[l](j, i);
     if (net.has_biases)
-      for (int i = 0; i < net.sizes[l + 1]; ++i)
-        circuit.current_sources[bias_sources[b++]].amps = net.biases[l](i);
+      for (int i = 0; i < net.sizes[l + 1]; ++i) currents[bias_sources[b++]].amps = net.biases[l](i);
   }
+}
+
+void add_neurons(const LayeredNetwork& net, int l, const std::vector<int>& nodes, Circuit& c,
+                 std::vector<int>& bias_sources) {
+  for (int i = 0; i < net.sizes[l + 1]; ++i) {
+    const int node = nodes[static_cast<std::size_t>(i)];
+    const std::string suffix = std::to_string(l) + "_" + std::to_string(i);
+    if (net.polarity[l](i) != 0) {
+      Diode d;
+      d.name = "D" + suffix;
+      // v >= 0: the diode conducts from ground into the node when v < 0; v <= 0: the reverse.
+      d.anode = net.polarity[l](i) > 0 ? kGround : node;
+      d.cathode = net.polarity[l](i) > 0 ? node : kGround;
+      d.model = net.ideal_diodes ? DiodeModel::Ideal : DiodeModel::Shockley;
+      d.saturation_current = net.params.diode_saturation_current;
+      d.emission = net.params.diode_emission;
+      d.temperature = net.params.diode_temperature;
+      c.add(d);
+    }
+    if (net.has_biases)
+      bias_sources.push_back(static_cast<int>(
+          c.add(CurrentSource{"B" + suffix, kGround, node, net.biases[l](i), true})));
+  }
+}
+
+void add_output_clamps(const std::vector<int>& outputs, Circuit& c, std::vector<int>& clamps) {
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    clamps.push_back(static_cast<int>(
+        c.add(VoltageSource{"V_clamp" + std::to_string(i), outputs[i], kGround, 0.0, {}})));
 }
 
 }  // namespace physlearn::circuits

@@ -88,6 +88,16 @@ struct LoweredNetwork {
   void update(const LayeredNetwork& net, const Eigen::Ref<const Eigen::RowVectorXd>& inputs);
 };
 
+/// Adds the neurons of layer l + 1 at `nodes` (one per unit): each unit's diode to ground
+/// D{l}_{i} (polarity as net.polarity[l], ideal or Shockley as the network's) and, with biases,
+/// its bias current source B{l}_{i} from ground into the node (index appended to `bias_sources`).
+void add_neurons(const LayeredNetwork& net, int l, const std::vector<int>& nodes, Circuit& c,
+                 std::vector<int>& bias_sources);
+
+/// Adds a voltage source V_clamp{i} holding each output node (indices appended to `clamps`), at
+/// 0 V until set: the clamped phases of CHL and coupled learning.
+void add_output_clamps(const std::vector<int>& outputs, Circuit& c, std::vector<int>& clamps);
+
 /// Lowers the network to a circuit: nodes in{k}, h{l}_{i}, out{i}; conductances G{l}_{j}_{i}
 /// (all of them, including zeros, so the structure does not change as training moves them);
 /// diodes D{l}_{i} to ground; bias current sources B{l}_{i} from ground into each node. With

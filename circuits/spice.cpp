@@ -14,19 +14,19 @@
 #include <sstream>
 #include <utility>
 
-#include "circuits/spice_export.h"
 #include "core/error.h"
 
 namespace physlearn::circuits {
-namespace {
 
-/// ngspice's Celsius-to-kelvin offset (CONSTCtoK).
-constexpr double kCelsiusToKelvin = 273.15;
-
-std::string lower(std::string s) {
+std::string spice_lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
+
+namespace {
+
+std::string lower(std::string s) { return spice_lower(std::move(s)); }
+
 
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -208,25 +208,6 @@ class ExpressionParser {
   const std::map<std::string, double>& params_;
   std::size_t pos_ = 0;
 };
-
-/// One card: its text (comments removed, continuation lines joined) and its first line.
-struct Card {
-  int line = 0;
-  std::string text;
-};
-
-/// A field of a card: a word, "=", or an expression given in {} or ''.
-struct Token {
-  std::string text;
-  bool expression = false;
-};
-
-/// The diode model parameters of one .model card.
-struct DiodeModelCard {
-  int line = 0;
-  std::map<std::string, double> values;  // lowercase parameter name -> value
-};
-
 /// Transient source functions (ngspice manual 4.1): errors, as only DC is supported.
 const std::set<std::string>& transient_functions() {
   static const std::set<std::string> names = {"sin", "pulse",   "exp",      "pwl", "sffm",
@@ -234,24 +215,6 @@ const std::set<std::string>& transient_functions() {
   return names;
 }
 
-/// Diode model parameters that mean nothing at DC (junction charge, noise): accepted silently.
-const std::set<std::string>& diode_charge_parameters() {
-  static const std::set<std::string> names = {
-      "cjo",   "cj0",  "cj",  "vj",   "pb",  "m",   "mj",  "tt",  "fc",   "kf",  "af",
-      "cjp",   "cjsw", "php", "mjsw", "fcs", "cta", "ctp", "tpb", "tphp", "tm1", "tm2",
-      "tlevc", "tcv",  "ffe", "lm",   "lp",  "wm",  "wp",  "xom", "xoi",  "xm",  "xp"};
-  return names;
-}
-
-/// Diode model parameters with a DC meaning that physlearn's Shockley diode does not model.
-const std::set<std::string>& diode_unmodelled_parameters() {
-  static const std::set<std::string> names = {
-      "bv",     "ibv",    "nbv",    "ik",     "ikf",  "ikr",    "jsw",     "ns",   "isr",  "nr",
-      "trs",    "trs1",   "trs2",   "ttt1",   "ttt2", "tbv1",   "tbv2",    "tlev", "gap1", "gap2",
-      "area",   "pj",     "jtun",   "jtunsw", "ntun", "xtitun", "keg",     "isw",  "rsw",  "bv_max",
-      "fv_max", "id_max", "pd_max", "te_max", "rth0", "cth0",   "thermal", "soa",  "dskip"};
-  return names;
-}
 
 /// Solver-control and listing options: they do not change the circuit.
 const std::set<std::string>& ignored_options() {
@@ -266,66 +229,26 @@ const std::set<std::string>& ignored_options() {
   return names;
 }
 
-class NetlistReader {
- public:
-  NetlistReader(std::string source, SpiceOptions& options)
-      : source_(std::move(source)), options_(options) {}
 
-  Circuit read(const std::string& text);
+}  // namespace
 
- private:
-  [[noreturn]] void fail(const Card& card, const std::string& what) const {
-    throw Error(cat(source_, ":", card.line, ": ", what, " (card \"", card.text, "\")"));
-  }
-  void warn(const Card& card, const std::string& what) {
-    options_.warnings.push_back(cat(source_, ":", card.line, ": ", what));
-  }
+SpiceReader::SpiceReader(std::string source, SpiceOptions& options)
+    : source_(std::move(source)), options_(options) {}
 
-  void split_cards(const std::string& text);
-  std::vector<Token> tokenize(const Card& card, bool split_parentheses) const;
-  double number(const Card& card, const Token& token, const std::string& what) const;
-  /// The `name = value` pairs and bare flags from token `first` on.
-  std::vector<std::pair<std::string, const Token*>> assignments(const Card& card,
-                                                                const std::vector<Token>& tokens,
-                                                                std::size_t first) const;
-  int node(const std::string& written);
-  void claim_element_name(const Card& card, const std::string& name);
+void SpiceReader::fail(const SpiceCard& card, const std::string& what) const {
+  throw Error(cat(source_, ":", card.line, ": ", what, " (card \"", card.text, "\")"));
+}
 
-  void param_card(const Card& card);
-  void options_card(const Card& card);
-  void tran_card(const Card& card);
-  void model_card(const Card& card);
-  void element_card(const Card& card);
-  void two_terminal(const Card& card, const std::vector<Token>& tokens, char letter);
-  void source(const Card& card, const std::vector<Token>& tokens, char letter);
-  /// A SIN or PULSE function starting at tokens[i]; leaves i on its last token.
-  SpiceSourceFunction source_function(const Card& card, const std::vector<Token>& tokens,
-                                      std::size_t& i, const std::string& function);
-  void diode(const Card& card, const std::vector<Token>& tokens);
-  void controlled(const Card& card, const std::vector<Token>& tokens, char letter);
-  void finish_series_resistances();
+void SpiceReader::warn(const SpiceCard& card, const std::string& what) {
+  options_.warnings.push_back(cat(source_, ":", card.line, ": ", what));
+}
 
-  std::string source_;
-  SpiceOptions& options_;
-  std::vector<Card> cards_;
-  Circuit circuit_;
-  std::map<std::string, int> nodes_;              // lowercase name -> index
-  std::map<std::string, int> element_lines_;      // lowercase element name -> line
-  std::map<std::string, int> param_lines_;        // lowercase parameter name -> line
-  std::map<std::string, DiodeModelCard> models_;  // lowercase model name -> parameters
-  struct SeriesResistance {
-    std::size_t diode;
-    double conductance;
-  };
-  std::vector<SeriesResistance> series_;
-};
-
-void NetlistReader::split_cards(const std::string& text) {
+void SpiceReader::split_cards(const std::string& text) {
   std::istringstream in(text);
   std::string raw;
   int line_number = 0;
   bool in_control = false;
-  Card control_card;
+  SpiceCard control_card;
   while (std::getline(in, raw)) {
     ++line_number;
     if (!raw.empty() && raw.back() == '\r') raw.pop_back();
@@ -352,7 +275,7 @@ void NetlistReader::split_cards(const std::string& text) {
     }
     if (low.compare(0, 8, ".control") == 0) {
       in_control = true;
-      control_card = Card{line_number, line};
+      control_card = SpiceCard{line_number, line, {}};
       warn(control_card, ".control ... .endc block ignored (ngspice script commands)");
       continue;
     }
@@ -369,13 +292,13 @@ void NetlistReader::split_cards(const std::string& text) {
       options_.has_end = true;
       break;
     }
-    cards_.push_back(Card{line_number, line});
+    cards_.push_back(SpiceCard{line_number, line, {}});
   }
   if (in_control) fail(control_card, ".control block without .endc");
 }
 
-std::vector<Token> NetlistReader::tokenize(const Card& card, bool split_parentheses) const {
-  std::vector<Token> tokens;
+std::vector<SpiceToken> SpiceReader::tokenize(const SpiceCard& card, bool split_parentheses) const {
+  std::vector<SpiceToken> tokens;
   const std::string& s = card.text;
   std::size_t i = 0;
   while (i < s.size()) {
@@ -413,7 +336,7 @@ std::vector<Token> NetlistReader::tokenize(const Card& card, bool split_parenthe
   return tokens;
 }
 
-double NetlistReader::number(const Card& card, const Token& token, const std::string& what) const {
+double SpiceReader::number(const SpiceCard& card, const SpiceToken& token, const std::string& what) const {
   try {
     if (token.expression) return evaluate_spice_expression(token.text, options_.params);
     return parse_spice_number(token.text);
@@ -426,11 +349,11 @@ double NetlistReader::number(const Card& card, const Token& token, const std::st
   }
 }
 
-std::vector<std::pair<std::string, const Token*>> NetlistReader::assignments(
-    const Card& card, const std::vector<Token>& tokens, std::size_t first) const {
-  std::vector<std::pair<std::string, const Token*>> out;
+std::vector<std::pair<std::string, const SpiceToken*>> SpiceReader::assignments(
+    const SpiceCard& card, const std::vector<SpiceToken>& tokens, std::size_t first) const {
+  std::vector<std::pair<std::string, const SpiceToken*>> out;
   for (std::size_t i = first; i < tokens.size();) {
-    const Token& name = tokens[i];
+    const SpiceToken& name = tokens[i];
     if (name.expression || name.text == "=")
       fail(card, cat("expected a name, found \"", name.text, "\""));
     if (i + 1 < tokens.size() && tokens[i + 1].text == "=" && !tokens[i + 1].expression) {
@@ -446,7 +369,7 @@ std::vector<std::pair<std::string, const Token*>> NetlistReader::assignments(
   return out;
 }
 
-int NetlistReader::node(const std::string& written) {
+int SpiceReader::node(const std::string& written) {
   if (is_ground_name(written)) return kGround;
   const std::string key = lower(written);
   const auto it = nodes_.find(key);
@@ -456,7 +379,7 @@ int NetlistReader::node(const std::string& written) {
   return index;
 }
 
-void NetlistReader::claim_element_name(const Card& card, const std::string& name) {
+void SpiceReader::claim_element_name(const SpiceCard& card, const std::string& name) {
   const auto inserted = element_lines_.emplace(lower(name), card.line);
   if (!inserted.second)
     fail(card, cat("duplicate element name '", name,
@@ -465,7 +388,7 @@ void NetlistReader::claim_element_name(const Card& card, const std::string& name
                    inserted.first->second, ")"));
 }
 
-void NetlistReader::param_card(const Card& card) {
+void SpiceReader::param_card(const SpiceCard& card) {
   // .param name = expr [,] name = expr ...: each expression bare (up to where it cannot go on),
   // in {} or in ''.
   const std::string& s = card.text;
@@ -523,11 +446,11 @@ void NetlistReader::param_card(const Card& card) {
   if (!any) fail(card, ".param without any name=value");
 }
 
-void NetlistReader::options_card(const Card& card) {
-  const std::vector<Token> tokens = tokenize(card, true);
+void SpiceReader::options_card(const SpiceCard& card) {
+  const std::vector<SpiceToken> tokens = tokenize(card, true);
   for (const auto& assignment : assignments(card, tokens, 1)) {
     const std::string& name = assignment.first;
-    const Token* value_token = assignment.second;
+    const SpiceToken* value_token = assignment.second;
     auto value = [&](bool positive) {
       if (value_token == nullptr)
         fail(card, cat(".options: ", name, " needs a value (", name, "=...)"));
@@ -568,100 +491,52 @@ void NetlistReader::options_card(const Card& card) {
   }
 }
 
-void NetlistReader::model_card(const Card& card) {
-  const std::vector<Token> tokens = tokenize(card, true);
+void SpiceReader::model_card(const SpiceCard& card) {
+  const std::vector<SpiceToken> tokens = tokenize(card, true);
   if (tokens.size() < 3 || tokens[1].expression || tokens[2].expression)
     fail(card, ".model needs a name and a type: .model NAME D(IS=... N=...)");
   const std::string name = tokens[1].text;
   const std::string type = lower(tokens[2].text);
-  if (type != "d")
-    fail(card, cat(".model ", name, ": unknown model type '", tokens[2].text,
-                   "' (only diodes, type D, are supported)"));
-  DiodeModelCard model;
-  model.line = card.line;
-  for (const auto& [param, value_token] : assignments(card, tokens, 3)) {
-    if (value_token == nullptr)
-      fail(card, cat(".model ", name, ": parameter '", param, "' has no value (", param, "=...)"));
-    const double x = number(card, *value_token, cat(".model ", name, " ", param));
-    if (model.values.count(param) > 0 || (param == "js" && model.values.count("is") > 0) ||
-        (param == "is" && model.values.count("js") > 0))
-      fail(card, cat(".model ", name, ": parameter '", param, "' given twice"));
-    if (param == "is" || param == "js" || param == "n") {
-      if (!(x > 0.0)) fail(card, cat(".model ", name, ": ", param, " = ", x, ": must be > 0"));
-      model.values[param == "js" ? "is" : param] = x;
-    } else if (param == "rs") {
-      if (x < 0.0) fail(card, cat(".model ", name, ": rs = ", x, ": must be >= 0 (ohms)"));
-      model.values[param] = x;
-    } else if (param == "tnom") {
-      if (!(x + kCelsiusToKelvin > 0.0))
-        fail(card, cat(".model ", name, ": tnom = ", x, " Celsius is at or below 0 K"));
-      model.values[param] = x + kCelsiusToKelvin;
-    } else if (param == "eg" || param == "xti") {
-      model.values[param] = x;
-    } else if (param == "level") {
-      if (x != 1.0)
-        fail(card, cat(".model ", name, ": level = ", x,
-                       ": only level 1 (the SPICE diode) is "
-                       "supported"));
-    } else if (diode_charge_parameters().count(param) > 0) {
-      // Charge and noise: nothing at DC.
-    } else if (diode_unmodelled_parameters().count(param) > 0) {
-      warn(card, cat(".model ", name, ": ", param,
-                     " ignored (not modelled: physlearn's diode is "
-                     "Shockley with a series resistance)"));
-    } else {
-      fail(card, cat(".model ", name, ": unknown diode parameter '", param, "'"));
-    }
+  // The kind that owns the model type reads its parameters.
+  const ElementGroup* owner = nullptr;
+  std::string types;
+  for (const auto& kind : element_kinds()) {
+    const std::string own = kind->spice_model_type();
+    if (own.empty()) continue;
+    types += (types.empty() ? "" : ", ") + std::string(1, static_cast<char>(std::toupper(
+                                                          static_cast<unsigned char>(own[0])))) +
+             own.substr(1);
+    if (own == type) owner = kind.get();
   }
+  if (owner == nullptr)
+    fail(card, cat(".model ", name, ": unknown model type '", tokens[2].text, "' (supported: ",
+                   types, ")"));
+  SpiceModel model;
+  model.type = type;
+  model.line = card.line;
+  model.values = owner->read_spice_model(*this, card, name, 3);
   const auto inserted = models_.emplace(lower(name), model);
   if (!inserted.second)
     fail(card, cat(".model ", name, " is already defined at line ", inserted.first->second.line));
 }
 
-void NetlistReader::two_terminal(const Card& card, const std::vector<Token>& tokens, char letter) {
-  const std::string& name = tokens[0].text;
-  const bool resistor = letter == 'r';
-  if (tokens.size() < 4)
-    fail(card,
-         cat(name, ": a ", resistor ? "resistor" : "capacitor", " needs ", name, " n1 n2 value"));
-  std::size_t extra = 4;
-  if (!resistor) {
-    // Capacitor: IC=v is a transient initial condition, ignored at DC.
-    for (const auto& [key, value] : assignments(card, tokens, 4)) {
-      if (key != "ic" || value == nullptr)
-        fail(card, cat(name, ": unexpected field '", key, "' (", name, " n1 n2 farads [IC=v])"));
-      number(card, *value, cat(name, " ic"));
-    }
-    extra = tokens.size();
-  }
-  if (tokens.size() > extra)
-    fail(card,
-         cat(name, ": unexpected field \"", tokens[extra].text, "\" (", name, " n1 n2 ohms)"));
-  const double x = number(card, tokens[3], cat(name, " value"));
-  const int a = node(tokens[1].text), b = node(tokens[2].text);
-  if (resistor) {
-    if (x == 0.0)
-      fail(card, cat(name, ": a resistance of 0 ohms (a short; use a 0 V voltage source)"));
-    if (x > 0.0) {
-      circuit_.conductances.push_back(Conductance{name, a, b, 1.0 / x, false});
-    } else {
-      // A negative resistance: the same branch law as a VCCS sensing its own terminals.
-      circuit_.vccs.push_back(Vccs{name, a, b, a, b, 1.0 / x});
-    }
-  } else {
-    if (x < 0.0) fail(card, cat(name, ": C = ", x, ": must be >= 0 (farads)"));
-    circuit_.capacitors.push_back(Capacitor{name, a, b, x});
-  }
+const SpiceModel* SpiceReader::model(const std::string& name) const {
+  const auto it = models_.find(lower(name));
+  return it == models_.end() ? nullptr : &it->second;
 }
 
-SpiceSourceFunction NetlistReader::source_function(const Card& card,
-                                                   const std::vector<Token>& tokens,
-                                                   std::size_t& i, const std::string& function) {
+bool SpiceReader::has_node(const std::string& written) const {
+  return is_ground_name(written) || nodes_.count(lower(written)) > 0;
+}
+
+SpiceSourceFunction SpiceReader::source_function(const SpiceCard& card, std::size_t& i,
+                                                 const std::string& function) {
+  const std::vector<SpiceToken>& tokens = card.tokens;
   // The function's fields, from its name through the token that closes its parenthesis, in
   // forms like "SIN(0 1 1k)", "sin (0, 1, 1k)" or "PULSE( 0 5 {tr} )".
   const std::string& name = tokens[0].text;
   const std::string upper = function == "sin" ? "SIN" : "PULSE";
-  std::vector<Token> fields;
+  std::vector<SpiceToken> fields;
   bool opened = false, closed = false;
   auto take_text = [&](std::string text) {
     if (!opened) {
@@ -689,7 +564,7 @@ SpiceSourceFunction NetlistReader::source_function(const Card& card,
   };
   take_text(tokens[i].text.substr(function.size()));
   while (!closed && i + 1 < tokens.size()) {
-    const Token& next = tokens[++i];
+    const SpiceToken& next = tokens[++i];
     if (next.expression) {
       if (!opened) fail(card, cat(name, ": ", upper, " needs its fields in parentheses"));
       fields.push_back(next);
@@ -700,7 +575,7 @@ SpiceSourceFunction NetlistReader::source_function(const Card& card,
   if (!opened || !closed) fail(card, cat(name, ": ", upper, "( without its closing ')'"));
   SpiceSourceFunction f;
   f.kind = function;
-  for (const Token& field : fields)
+  for (const SpiceToken& field : fields)
     f.args.push_back(number(card, field, cat(name, " ", upper, " field ", f.args.size() + 1)));
   const std::size_t most = function == "sin" ? 6 : 8;
   const std::string usage = function == "sin" ? "SIN(VO VA [FREQ [TD [THETA [PHASE]]]])"
@@ -724,7 +599,23 @@ SpiceSourceFunction NetlistReader::source_function(const Card& card,
   return f;
 }
 
-void NetlistReader::source(const Card& card, const std::vector<Token>& tokens, char letter) {
+double SpiceReader::value_with_ic(const SpiceCard& card, const std::string& noun,
+                                  const std::string& unit) {
+  const auto& tokens = card.tokens;
+  const std::string& name = tokens[0].text;
+  if (tokens.size() < 4) fail(card, cat(name, ": a ", noun, " needs ", name, " n1 n2 value"));
+  // IC= is a transient initial condition, not read.
+  for (const auto& [key, value] : assignments(card, tokens, 4)) {
+    if (key != "ic" || value == nullptr)
+      fail(card, cat(name, ": unexpected field '", key, "' (", name, " n1 n2 ", unit, " [IC=",
+                     unit == "farads" ? "v" : "i", "])"));
+    number(card, *value, cat(name, " ic"));
+  }
+  return number(card, tokens[3], cat(name, " value"));
+}
+
+double SpiceReader::source_value(const SpiceCard& card, char letter) {
+  const std::vector<SpiceToken>& tokens = card.tokens;
   const std::string& name = tokens[0].text;
   const std::string usage = cat(name, " n+ n- [DC] value");
   if (tokens.size() < 3) fail(card, cat(name, ": needs ", usage));
@@ -732,7 +623,7 @@ void NetlistReader::source(const Card& card, const std::vector<Token>& tokens, c
   double value = 0.0;
   std::optional<SpiceSourceFunction> waveform;
   for (std::size_t i = 3; i < tokens.size(); ++i) {
-    const Token& t = tokens[i];
+    const SpiceToken& t = tokens[i];
     const std::string word = t.expression ? std::string() : lower(t.text);
     const std::string function = word.substr(0, word.find('('));
     if (word == "dc") {
@@ -743,7 +634,7 @@ void NetlistReader::source(const Card& card, const std::vector<Token>& tokens, c
     } else if (word == "ac") {
       // AC magnitude [phase]: no AC analysis here.
       for (int k = 0; k < 2 && i + 1 < tokens.size(); ++k) {
-        const Token& next = tokens[i + 1];
+        const SpiceToken& next = tokens[i + 1];
         const std::string low = lower(next.text);
         if (!next.expression &&
             (low == "dc" || !(is_digit(low[0]) || low[0] == '.' || low[0] == '-' || low[0] == '+')))
@@ -753,7 +644,7 @@ void NetlistReader::source(const Card& card, const std::vector<Token>& tokens, c
       }
     } else if (!t.expression && letter == 'v' && (function == "sin" || function == "pulse")) {
       if (waveform) fail(card, cat(name, ": a second transient function"));
-      waveform = source_function(card, tokens, i, function);
+      waveform = source_function(card, i, function);
     } else if (!t.expression && transient_functions().count(function) > 0) {
       fail(card, cat(name, ": the transient source function ", t.text.substr(0, function.size()),
                      " is not supported (", letter == 'v' ? "SIN and PULSE" : "DC values only",
@@ -773,149 +664,32 @@ void NetlistReader::source(const Card& card, const std::vector<Token>& tokens, c
   } else if (!have_value) {
     warn(card, cat(name, " has no value: ", letter == 'v' ? "0 V" : "0 A", " assumed"));
   }
-  const int plus = node(tokens[1].text), minus = node(tokens[2].text);
-  if (letter == 'v') {
-    if (plus == minus) fail(card, cat(name, ": both terminals on the same node"));
-    circuit_.voltage_sources.push_back(VoltageSource{name, plus, minus, value});
-  } else {
-    circuit_.current_sources.push_back(CurrentSource{name, plus, minus, value, false});
-  }
+  return value;
 }
 
-void NetlistReader::diode(const Card& card, const std::vector<Token>& tokens) {
-  const std::string& name = tokens[0].text;
-  const std::string usage = cat(name, " anode cathode model [area] [temp=Celsius]");
-  if (tokens.size() < 4 || tokens[3].expression) fail(card, cat(name, ": needs ", usage));
-  const std::string model_name = tokens[3].text;
-  const auto model_it = models_.find(lower(model_name));
-  if (model_it == models_.end())
-    fail(card,
-         cat(name, ": model '", model_name, "' is not defined (.model ", model_name, " D(...))"));
-  const DiodeModelCard& model = model_it->second;
-  double area = 1.0, multiplier = 1.0;
-  double temperature = options_.temperature;
-  bool area_given = false, temp_given = false;
-  std::size_t first_assignment = 4;
-  if (tokens.size() > 4 && tokens[4].text != "=" && !(tokens.size() > 5 && tokens[5].text == "=") &&
-      lower(tokens[4].text) != "off") {
-    area = number(card, tokens[4], cat(name, " area"));
-    area_given = true;
-    first_assignment = 5;
-  }
-  double dtemp = 0.0;
-  for (const auto& [key, value] : assignments(card, tokens, first_assignment)) {
-    if (key == "off" && value == nullptr) continue;  // a starting hint
-    if (value == nullptr) fail(card, cat(name, ": unexpected field '", key, "' (", usage, ")"));
-    const double x = number(card, *value, cat(name, " ", key));
-    if (key == "area" && !area_given) {
-      area = x;
-      area_given = true;
-    } else if (key == "m") {
-      multiplier = x;
-    } else if (key == "temp" && !temp_given) {
-      temperature = x + kCelsiusToKelvin;
-      temp_given = true;
-    } else if (key == "dtemp") {
-      dtemp = x;
-    } else if (key == "ic") {
-      // A transient initial condition.
-    } else {
-      fail(card, cat(name, ": unexpected field '", key, "' (", usage, ")"));
-    }
-  }
-  if (!(area > 0.0)) fail(card, cat(name, ": area = ", area, ": must be > 0"));
-  if (!(multiplier > 0.0)) fail(card, cat(name, ": m = ", multiplier, ": must be > 0"));
-  if (!temp_given) temperature += dtemp;
-  if (!(temperature > 0.0))
-    fail(card, cat(name, ": temperature ", temperature - kCelsiusToKelvin,
-                   " Celsius is at or below 0 K"));
-
-  auto param = [&](const char* key, double fallback) {
-    const auto it = model.values.find(key);
-    return it == model.values.end() ? fallback : it->second;
-  };
-  const double is = param("is", 1e-14), n = param("n", 1.0), rs = param("rs", 0.0);
-  const double tnom = param("tnom", options_.tnom), eg = param("eg", 1.11), xti = param("xti", 3.0);
-  // ngspice diotemp.c: IS at the diode's temperature T from its value at TNOM.
-  const double vt = kNgspiceBoltzmannOverCharge * temperature;
-  const double ratio = temperature / tnom;
-  const double saturation =
-      is * area * multiplier * std::exp((ratio - 1.0) * eg / (n * vt) + xti / n * std::log(ratio));
-  if (!(saturation > 0.0) || !std::isfinite(saturation))
-    fail(card, cat(name, ": the saturation current at ", temperature - kCelsiusToKelvin,
-                   " Celsius is ", saturation, " A (from IS = ", is,
-                   " at TNOM = ", tnom - kCelsiusToKelvin, " Celsius): must be finite and > 0"));
-
-  Diode d;
-  d.name = name;
-  d.anode = node(tokens[1].text);
-  d.cathode = node(tokens[2].text);
-  d.model = DiodeModel::Shockley;
-  d.saturation_current = saturation;
-  d.emission = n * kNgspiceBoltzmannOverCharge / kBoltzmannOverCharge;
-  d.temperature = temperature;
-  d.gmin = options_.gmin;
-  circuit_.diodes.push_back(d);
-  if (rs > 0.0) series_.push_back({circuit_.diodes.size() - 1, area * multiplier / rs});
-}
-
-void NetlistReader::controlled(const Card& card, const std::vector<Token>& tokens, char letter) {
-  const std::string& name = tokens[0].text;
-  const std::string usage = cat(name, " n+ n- nc+ nc- gain");
-  for (std::size_t i = 3; i < 5 && i < tokens.size(); ++i)
-    if (tokens[i].expression || tokens[i].text == "=")
-      fail(card, cat(name, ": \"", tokens[i].text, "\" is not a node name"));
-  for (const auto& t : tokens) {
-    const std::string low = lower(t.text);
-    if (!t.expression && (low.compare(0, 4, "poly") == 0 || low == "value" || low == "vol" ||
-                          low == "cur" || low == "table" || low == "laplace"))
-      fail(card, cat(name, ": only the linear form ", usage, " is supported (not ", t.text, ")"));
-  }
-  if (tokens.size() != 6)
-    fail(card, cat(name, ": expected ", usage, " (", tokens.size(), " fields given, 6 needed)"));
-  const double gain = number(card, tokens[5], cat(name, " gain"));
-  const int out_plus = node(tokens[1].text), out_minus = node(tokens[2].text);
-  const int ctrl_plus = node(tokens[3].text), ctrl_minus = node(tokens[4].text);
-  if (letter == 'e') {
-    if (out_plus == out_minus) fail(card, cat(name, ": both outputs on the same node"));
-    circuit_.vcvs.push_back(Vcvs{name, out_plus, out_minus, ctrl_plus, ctrl_minus, gain});
-  } else {
-    circuit_.vccs.push_back(Vccs{name, out_plus, out_minus, ctrl_plus, ctrl_minus, gain});
-  }
-}
-
-void NetlistReader::element_card(const Card& card) {
-  const std::vector<Token> tokens = tokenize(card, false);
+void SpiceReader::element_card(SpiceCard card) {
+  card.tokens = tokenize(card, false);
+  const std::vector<SpiceToken>& tokens = card.tokens;
   if (tokens.empty() || tokens[0].expression) fail(card, "expected an element name");
   const std::string& name = tokens[0].text;
   const char letter = static_cast<char>(std::tolower(static_cast<unsigned char>(name[0])));
   for (std::size_t i = 1; i < tokens.size() && i < 3; ++i)
     if (tokens[i].expression || tokens[i].text == "=")
       fail(card, cat(name, ": \"", tokens[i].text, "\" is not a node name"));
+  std::string supported;
+  for (const auto& kind : element_kinds()) {
+    const std::string letters = kind->spice_letters();
+    for (char l : letters)
+      supported += (supported.empty() ? "" : ", ") +
+                   std::string(1, static_cast<char>(std::toupper(static_cast<unsigned char>(l))));
+    if (letters.find(letter) == std::string::npos) continue;
+    claim_element_name(card, name);
+    kind->read_spice(*this, card);
+    return;
+  }
   switch (letter) {
-    case 'r':
-    case 'c':
-      claim_element_name(card, name);
-      two_terminal(card, tokens, letter);
-      return;
-    case 'v':
-    case 'i':
-      claim_element_name(card, name);
-      source(card, tokens, letter);
-      return;
-    case 'd':
-      claim_element_name(card, name);
-      diode(card, tokens);
-      return;
-    case 'e':
-    case 'g':
-      claim_element_name(card, name);
-      controlled(card, tokens, letter);
-      return;
     case 'x':
       fail(card, cat(name, ": subcircuit instances (X) are not supported"));
-    case 'l':
-      fail(card, cat(name, ": inductors (L) are not supported"));
     case 'f':
     case 'h':
       fail(card, cat(name, ": current-controlled sources (F, H) are not supported"));
@@ -928,26 +702,13 @@ void NetlistReader::element_card(const Card& card) {
       fail(card, cat(name, ": transistors (", static_cast<char>(std::toupper(letter)),
                      ") are not supported"));
     default:
-      fail(card, cat("unknown element type '", name[0], "' (supported: R, C, V, I, D, E, G)"));
+      fail(card, cat("unknown element type '", name[0], "' (supported: ", supported, ")"));
   }
 }
 
-void NetlistReader::finish_series_resistances() {
-  for (const auto& s : series_) {
-    Diode& d = circuit_.diodes[s.diode];
-    std::string internal = d.name + "#internal";
-    for (int k = 2; nodes_.count(lower(internal)) > 0; ++k)
-      internal = d.name + "#internal" + std::to_string(k);
-    const int inner = node(internal);
-    circuit_.conductances.push_back(
-        Conductance{d.name + "#rs", d.anode, inner, s.conductance, false});
-    d.anode = inner;
-  }
-}
-
-void NetlistReader::tran_card(const Card& card) {
+void SpiceReader::tran_card(const SpiceCard& card) {
   if (options_.tran.has_value()) fail(card, "a second .tran card");
-  const std::vector<Token> tokens = tokenize(card, true);
+  const std::vector<SpiceToken> tokens = tokenize(card, true);
   std::vector<double> values;
   bool uic = false;
   for (std::size_t k = 1; k < tokens.size(); ++k) {
@@ -974,17 +735,17 @@ void NetlistReader::tran_card(const Card& card) {
   options_.tran = t;
 }
 
-Circuit NetlistReader::read(const std::string& text) {
+Circuit SpiceReader::read(const std::string& text) {
   split_cards(text);
   // Parameters first (in card order), then the other control cards, then the elements, so that
   // elements may use models and parameters defined anywhere.
-  std::vector<const Card*> elements;
-  for (const Card& card : cards_) {
+  std::vector<const SpiceCard*> elements;
+  for (const SpiceCard& card : cards_) {
     const std::string low = lower(card.text);
     const std::string keyword = low.substr(0, low.find_first_of(" \t({"));
     if (keyword == ".param") param_card(card);
   }
-  for (const Card& card : cards_) {
+  for (const SpiceCard& card : cards_) {
     const std::string low = lower(card.text);
     const std::string keyword = low.substr(0, low.find_first_of(" \t({"));
     if (keyword.empty() || keyword[0] != '.') {
@@ -1000,7 +761,7 @@ Circuit NetlistReader::read(const std::string& text) {
     } else if (keyword == ".model") {
       model_card(card);
     } else if (keyword == ".temp") {
-      const std::vector<Token> tokens = tokenize(card, true);
+      const std::vector<SpiceToken> tokens = tokenize(card, true);
       if (tokens.size() != 2) fail(card, ".temp needs one temperature in Celsius");
       const double kelvin = number(card, tokens[1], ".temp") + kCelsiusToKelvin;
       if (!(kelvin > 0.0)) fail(card, ".temp: at or below 0 K");
@@ -1030,13 +791,11 @@ Circuit NetlistReader::read(const std::string& text) {
       fail(card, cat("unknown card '", card.text.substr(0, keyword.size()), "'"));
     }
   }
-  for (const Card* card : elements) element_card(*card);
-  finish_series_resistances();
+  for (const SpiceCard* card : elements) element_card(*card);
+  for (const auto& action : deferred_) action();
   circuit_.validate();
   return std::move(circuit_);
 }
-
-}  // namespace
 
 double parse_spice_number(const std::string& text) {
   std::size_t pos = 0;
@@ -1142,7 +901,7 @@ std::vector<double> SpiceSourceFunction::corners(double tstep, double tstop) con
 Circuit read_spice_netlist(const std::string& text, const std::string& source_name,
                            SpiceOptions* options_out) {
   SpiceOptions options;
-  NetlistReader reader(source_name, options);
+  SpiceReader reader(source_name, options);
   Circuit circuit = reader.read(text);
   if (options_out != nullptr) {
     *options_out = std::move(options);

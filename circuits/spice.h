@@ -22,28 +22,15 @@
 ///   parameters are defined in card order. Element values and option/model values may be written
 ///   `{expr}` or `'expr'`.
 ///
-/// Element cards (n+ n- in SPICE's order; every value may be an expression):
-///   Rname n1 n2 value            resistor (ohms). A negative resistance (ngspice accepts them;
-///                                the writer uses one to trim a diode's gmin) becomes a VCCS
-///                                Rname n1 n2 n1 n2 with gain 1/value, which is exactly the same
-///                                branch law. Zero is an error.
-///   Cname n1 n2 value [IC=v]     capacitor (farads >= 0), open at DC; IC is ignored.
-///   Vname n+ n- [DC] [value] [AC mag [phase]]   v(n+) - v(n-) = value; its branch current is
-///                                positive into n+, through the source, out of n- (SPICE's sign).
-///                                No value: 0 V (a warning). AC is ignored (no AC analysis).
-///   Iname n+ n- [DC] [value] [AC mag [phase]]   current `value` flows from n+ through the source
-///                                to n- (out of node n+, into node n-).
-///   Dname anode cathode model [area] [AREA=a] [M=m] [TEMP=celsius] [DTEMP=kelvin] [OFF] [IC=v]
-///                                diode; OFF and IC are starting hints and ignored.
-///   Ename n+ n- nc+ nc- gain     VCVS: v(n+) - v(n-) = gain (v(nc+) - v(nc-)).
-///   Gname n+ n- nc+ nc- gain     VCCS: the current gain (v(nc+) - v(nc-)) (siemens) flows from n+
-///                                through the source to n-.
+/// Element cards: every kind that has a SPICE card reads it itself (circuits/elements/*.h,
+/// read_spice; the letters come from the registry, e.g. R, C, V, I, D, E, G). See each kind's
+/// file for its fields.
 ///
-/// Diode models: `.model NAME D(IS= N= RS= TNOM= EG= XTI= ...)` (parentheses and commas optional).
-/// IS (alias JS, default 1e-14 A), N (default 1), RS (ohms, default 0), TNOM (Celsius, default
-/// `.options tnom`, 27), EG (eV, default 1.11) and XTI (default 3) are honoured; LEVEL must be 1.
-/// The diode at temperature T (its TEMP, else the circuit's temperature plus DTEMP) gets ngspice's
-/// (diotemp.c) saturation current
+/// Diode models: `.model NAME D(IS= N= RS= TNOM= EG= XTI= ...)` (parentheses and commas optional),
+/// read by the diode kind (circuits/elements/diode.h): IS (alias JS, default 1e-14 A), N (default
+/// 1), RS (ohms, default 0), TNOM (Celsius, default `.options tnom`, 27), EG (eV, default 1.11)
+/// and XTI (default 3) are honoured; LEVEL must be 1. The diode at temperature T (its TEMP, else
+/// the circuit's temperature plus DTEMP) gets ngspice's (diotemp.c) saturation current
 ///   Is(T) = IS * area * m * exp((T / TNOM - 1) EG / (N Vt) + (XTI / N) ln(T / TNOM)),
 /// Vt = k T / q with ngspice's k/q (kNgspiceBoltzmannOverCharge, CODATA 2014); the emission
 /// coefficient is stored as n = N * kNgspiceBoltzmannOverCharge / kBoltzmannOverCharge so that
@@ -68,7 +55,7 @@
 ///
 /// Errors (physlearn::Error, message "<source>:<line>: <what> (card "<card text>")"): unknown
 /// cards and element letters, analyses other than .op and .tran (.dc, .ac, ...), subcircuits (.subckt,
-/// X), .include/.lib, model types other than D, unknown or malformed model parameters, undefined
+/// X), .include/.lib, model types no kind reads (only D), unknown or malformed model parameters, undefined
 /// models or parameters, malformed numbers and expressions, wrong field counts, transient source
 /// functions other than SIN and PULSE on V cards (EXP, PWL, SFFM, AM, ...) and any on I cards,
 /// duplicate element names (case-insensitive), duplicate models and
@@ -135,6 +122,92 @@ struct SpiceOptions {
   /// "<source>:<line>: <what>" for every card or option that was ignored.
   std::vector<std::string> warnings;
 };
+
+/// A field of a card: a word, "=", or an expression given in {} or ''.
+struct SpiceToken {
+  std::string text;
+  bool expression = false;
+};
+
+/// One card: its text (comments removed, continuation lines joined), its first line, and (for an
+/// element card) its fields split at blanks and '='.
+struct SpiceCard {
+  int line = 0;
+  std::string text;
+  std::vector<SpiceToken> tokens;
+};
+
+/// A `.model` card as read by the kind that owns its type: lowercase parameter name -> value.
+struct SpiceModel {
+  std::string type;  ///< lowercase, e.g. "d"
+  int line = 0;
+  std::map<std::string, double> values;
+};
+
+/// The netlist reader. The generic part (cards, numbers, expressions, parameters, options,
+/// analyses) is here; each kind reads its own element and model cards through the public
+/// members below (circuits/elements/*.h).
+class SpiceReader {
+ public:
+  SpiceReader(std::string source, SpiceOptions& options);
+  Circuit read(const std::string& text);
+
+  /// Throws physlearn::Error "<source>:<line>: <what> (card "<text>")".
+  [[noreturn]] void fail(const SpiceCard& card, const std::string& what) const;
+  void warn(const SpiceCard& card, const std::string& what);
+  /// A number or an expression ({...}, '...') of the card; `what` names it in errors.
+  double number(const SpiceCard& card, const SpiceToken& token, const std::string& what) const;
+  /// The `name = value` pairs and bare flags from token `first` on (names lowercase).
+  std::vector<std::pair<std::string, const SpiceToken*>> assignments(
+      const SpiceCard& card, const std::vector<SpiceToken>& tokens, std::size_t first) const;
+  /// The card's fields; with `split_parentheses` '(', ')' and ',' separate fields too.
+  std::vector<SpiceToken> tokenize(const SpiceCard& card, bool split_parentheses) const;
+  /// The node of a name as written (case-insensitive; the first spelling names it).
+  int node(const std::string& written);
+  /// True when a node of this name (any case) was read.
+  bool has_node(const std::string& written) const;
+  /// The value of a V or I card (`letter` 'v' or 'i'): [DC] value [AC mag [phase]], and for V a
+  /// SIN or PULSE function (recorded in options().source_functions; without a value the
+  /// function's value at t = 0). No value: 0 (a warning).
+  double source_value(const SpiceCard& card, char letter);
+  /// The value of a two-terminal card "<name> n1 n2 value [IC=x]" (a capacitor's, ...): `noun`
+  /// and `unit` name it in errors; IC is checked, not read.
+  double value_with_ic(const SpiceCard& card, const std::string& noun, const std::string& unit);
+  /// A SIN or PULSE function of a V card starting at tokens[i]; leaves i on its last token.
+  SpiceSourceFunction source_function(const SpiceCard& card, std::size_t& i,
+                                      const std::string& function);
+  /// The .model card of this name (any case), or null.
+  const SpiceModel* model(const std::string& name) const;
+  /// Runs `action` after every element card was read (in the order deferred).
+  void defer(std::function<void()> action) { deferred_.push_back(std::move(action)); }
+  Circuit& circuit() { return circuit_; }
+  SpiceOptions& options() { return options_; }
+
+ private:
+  void split_cards(const std::string& text);
+  void param_card(const SpiceCard& card);
+  void options_card(const SpiceCard& card);
+  void tran_card(const SpiceCard& card);
+  void model_card(const SpiceCard& card);
+  void element_card(SpiceCard card);
+  void claim_element_name(const SpiceCard& card, const std::string& name);
+
+  std::string source_;
+  SpiceOptions& options_;
+  std::vector<SpiceCard> cards_;
+  Circuit circuit_;
+  std::map<std::string, int> nodes_;           // lowercase name -> index
+  std::map<std::string, int> element_lines_;   // lowercase element name -> line
+  std::map<std::string, int> param_lines_;     // lowercase parameter name -> line
+  std::map<std::string, SpiceModel> models_;   // lowercase model name
+  std::vector<std::function<void()>> deferred_;
+};
+
+/// Lowercase ASCII.
+std::string spice_lower(std::string text);
+
+/// ngspice's Celsius-to-kelvin offset (CONSTCtoK).
+constexpr double kCelsiusToKelvin = 273.15;
 
 /// Reads a netlist from `text`; `source_name` (a file name) starts every message. With
 /// `options_out`, the netlist's options and warnings are stored there and nothing is printed;

@@ -3,9 +3,10 @@
 /// .options cards, ".op", ".end") that stand-alone `ngspice -b FILE` runs unchanged and that the
 /// ngspice backend (solvers/ngspice.h) loads in process. The reader is circuits/spice.h.
 ///
-/// Cards written (ngspice manual, sections "Circuit Elements and Models" for R and C, "Voltage and
-/// Current Sources" for V, I, E, G, "Diodes" for D and ".options" under "Simulator Variables";
-/// terminals in SPICE's order):
+/// Every kind writes its own cards (circuits/elements/*.h, write_spice), in registration order.
+/// Cards written (ngspice manual, sections "Circuit Elements and Models" for R and C, "Voltage
+/// and Current Sources" for V, I, E, G, "Diodes" for D and ".options" under "Simulator
+/// Variables"; terminals in SPICE's order):
 ///   R<name> a b <1/g>             conductance g (siemens) as a resistance (ohms). g = 0, or a g so
 ///                                 small that 1/g overflows, is an open circuit: the card is left
 ///                                 out (a comment line counts the omitted elements), as SPICE has
@@ -58,6 +59,11 @@
 /// name, so results map back to the circuit.
 ///
 /// Numbers are written with 17 significant digits ("%.17g"), which reads back to the same double.
+#include <Eigen/Dense>
+#include <cmath>
+#include <functional>
+#include <initializer_list>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,35 +97,83 @@ struct SpiceExportOptions {
   bool write_op = true;  ///< write the ".op" card before ".end"
 };
 
+/// How the reader of a netlist (solvers/ngspice.h) finds an extra unknown of the circuit (a
+/// branch current): a vector of the simulator ("v1#branch"), or a function of the node voltages
+/// (an ideal diode's current through its exported model).
+struct SpiceUnknown {
+  std::string vector;
+  std::function<double(const Eigen::VectorXd& voltages)> from_voltages;
+};
+
 /// A netlist in pieces, with the SPICE name of every node and element so that results read back
 /// by name map to the circuit.
 struct SpiceNetlist {
   std::string title;
   std::vector<std::string> header;    ///< comment and ".options" cards
-  std::vector<std::string> elements;  ///< one card per element, in the circuit's list order
+  std::vector<std::string> elements;  ///< element cards, kind by kind, each in list order
   std::vector<std::string> models;    ///< ".model" cards
   bool write_op = true;
 
-  std::vector<std::string> node_names;            ///< SPICE name per node index (lowercase)
-  std::vector<std::string> voltage_source_names;  ///< per voltage source ("<name>#branch" holds
-                                                  ///< its current in ngspice)
-  std::vector<std::string> vcvs_names;            ///< per VCVS (also has "#branch")
-  std::vector<std::string> diode_names;           ///< per diode
-  /// Per diode, the model as exported: IS (A), N (already scaled by the k/q ratio), the
-  /// temperature (K) and the junction gmin (S); for ideal diodes the steep model.
-  struct DiodeCard {
-    double saturation_current;
-    double emission;
-    double temperature;
-    double gmin;
-  };
-  std::vector<DiodeCard> diode_cards;
-  double gmin = 1e-12;           ///< S: the ".options gmin" in force (ngspice's default if unset)
-  int omitted_conductances = 0;  ///< conductances left out as opens (g = 0 or 1/g overflows)
+  std::vector<std::string> node_names;  ///< SPICE name per node index (lowercase)
+  /// Per kind (registration order), per element: its SPICE name ("" when left out, e.g. a 0 S
+  /// conductance).
+  std::vector<std::vector<std::string>> element_names;
+  /// Per extra unknown of the circuit (UnknownLayout order, after the nodes).
+  std::vector<SpiceUnknown> unknowns;
+  double gmin = 1e-12;  ///< S: the ".options gmin" in force (ngspice's default if unset)
 
+  /// The SPICE names of kind `Element`'s elements.
+  template <class Element>
+  const std::vector<std::string>& names() const {
+    return element_names[kind_index<Element>()];
+  }
   /// The whole netlist: title, header, elements, models, ".op", ".end", one card a line, each
   /// line ending in '\n'.
   std::string text() const;
+};
+
+/// What the whole netlist shares: the temperature and gmin in force (".options temp= tnom=
+/// gmin="), chosen from the options and the kinds' proposals (the diodes', spice_globals).
+struct SpiceGlobals {
+  double temperature = std::nan("");  ///< K; NaN: not chosen yet (then 300.15 K)
+  double gmin = std::nan("");         ///< S; NaN: not chosen yet (then 1e-12 S)
+  bool write_gmin = false;            ///< ".options gmin" is written
+};
+
+/// The writer as a kind's write_spice sees it (circuits/elements/*.h).
+class SpiceWriter {
+ public:
+  SpiceWriter(const SpiceExportOptions& options, SpiceNetlist& net, const SpiceGlobals& globals,
+              int num_nodes);
+  const SpiceExportOptions& options() const { return options_; }
+  const SpiceGlobals& globals() const { return globals_; }
+  /// The SPICE name of node `index` ("0" for ground).
+  const std::string& node(int index) const;
+  /// A unique element name from `name`, starting with `letter` (see the file comment); `index`
+  /// makes duplicates unique.
+  std::string claim(char letter, const std::string& name, std::size_t index);
+  /// Records `spice_name` as the name of element `k` of the kind being written.
+  void name(std::size_t k, const std::string& spice_name);
+  void card(std::string text) { net_.elements.push_back(std::move(text)); }
+  /// Writes element k of the kind being written as "<name> <nodes...> <value>" (its name claimed
+  /// from `name` with `letter` and recorded); returns the SPICE name.
+  std::string element(char letter, std::size_t k, const std::string& name,
+                      std::initializer_list<int> nodes, const std::string& value);
+  void model(std::string text) { net_.models.push_back(std::move(text)); }
+  /// A comment line in the header.
+  void note(std::string text) { net_.header.push_back(std::move(text)); }
+  /// How the unknown `unknown` (the circuit's index) reads back.
+  void unknown(int unknown, SpiceUnknown source);
+  /// Starts writing kind `kind`.
+  void begin_kind(std::size_t kind, std::size_t size);
+
+ private:
+  const SpiceExportOptions& options_;
+  SpiceNetlist& net_;
+  SpiceGlobals globals_;
+  int num_nodes_;
+  std::size_t kind_ = 0;
+  std::set<std::string> used_;
 };
 
 /// Exports `circuit` (validated first: physlearn::Error for invalid element values).

@@ -6,12 +6,14 @@
 #include <limits>
 
 #include "circuits/drn.h"
+#include "circuits/elements/conductance.h"
 #include "cli/bench_training.h"
 #include "core/error.h"
 #include "data/dataset.h"
-#include "learning/experiment.h"
+#include "orchestration/experiment.h"
 #include "solvers/equilibrium.h"
 #include "solvers/newton.h"
+#include "solvers/newton_layered.h"
 #include "solvers/ngspice.h"
 
 namespace physlearn::cli {
@@ -43,7 +45,7 @@ solvers::LayeredState layers_of(const circuits::LayeredNetwork& net,
   return s;
 }
 
-json bench_spice(const learning::ExperimentConfig& config, int repeats) {
+json bench_spice(const orchestration::ExperimentConfig& config, int repeats) {
   if (config.network_type != "drn")
     throw ConfigError("network.type", json_text(json(config.network_type)),
                       "bench spice needs a \"drn\" network");
@@ -59,13 +61,10 @@ json bench_spice(const learning::ExperimentConfig& config, int repeats) {
   const circuits::Circuit& circuit = lowered.circuit;
 
   // ngspice: export, load and op, as the "ngspice" solver does for every sample.
-  solvers::NgspiceOptions options;
+  // The solver section's ngspice options when solver.type is "ngspice", else their defaults.
+  solvers::NgspiceOptions options = solvers::ngspice_options(
+      config.solver.options<solvers::NgspiceSolverOptions>("ngspice"));
   options.netlist.title = "physlearn bench " + config.name;
-  options.netlist.reltol = config.solver.ngspice_reltol;
-  options.netlist.abstol = config.solver.ngspice_abstol;
-  options.netlist.vntol = config.solver.ngspice_vntol;
-  options.netlist.ideal_diode_emission = config.solver.ngspice_ideal_diode_emission;
-  options.verbose = config.solver.ngspice_verbose;
   solvers::NgspiceTimings best;
   double ngspice_seconds = std::numeric_limits<double>::infinity();
   json ngspice_runs = json::array();
@@ -97,11 +96,7 @@ json bench_spice(const learning::ExperimentConfig& config, int repeats) {
   // Newton on the lowered circuit; the symbolic analysis is timed apart (training reuses it).
   {
     auto start = Clock::now();
-    solvers::NewtonOptions newton_options;
-    newton_options.abstol = config.solver.newton_abstol;
-    newton_options.vntol = config.solver.newton_vntol;
-    newton_options.max_iterations = config.solver.newton_max_iterations;
-    solvers::NewtonSolver newton(circuit, newton_options);
+    solvers::NewtonSolver newton(circuit, solvers::newton_options(config.solver));
     const double setup = seconds_since(start);
     double seconds = std::numeric_limits<double>::infinity();
     solvers::OperatingPoint op;
@@ -142,15 +137,16 @@ json bench_spice(const learning::ExperimentConfig& config, int repeats) {
     consider("layered-converged", converged["seconds"].get<double>(),
              converged["max_abs_dv"].get<double>());
     solvers_out["layered_converged"] = converged;
-    json own = layered(config.solver.sweeps, config.solver.tolerance, config.solver.max_sweeps);
-    own["converged"] = config.solver.tolerance > 0.0;
+    const auto& own_options = config.solver.options<solvers::LayeredSolverOptions>("layered");
+    json own = layered(own_options.sweeps, own_options.tolerance, own_options.max_sweeps);
+    own["converged"] = own_options.tolerance > 0.0;
     solvers_out["layered_experiment"] = own;
   } else {
     solvers_out["layered_converged"] = {{"skipped", "needs ideal diodes or none"}};
   }
 
   int conductances = 0;
-  for (const auto& g : circuit.conductances) conductances += g.g != 0.0 ? 1 : 0;
+  for (const auto& g : circuit.list<circuits::Conductance>()) conductances += g.g != 0.0 ? 1 : 0;
   json out;
   out["case"] = "spice";
   out["experiment"] = config.name;
@@ -214,7 +210,7 @@ int bench_command(const BenchOptions& options) {
   if (name != "spice" && name != "epoch" && name != "roofline" && name != "scaling")
     throw ConfigError("bench", "\"" + name + "\"",
                       "unknown case (known: spice, epoch, roofline, scaling)");
-  learning::ExperimentConfig config = learning::load_experiment(options.experiment, options.sets);
+  orchestration::ExperimentConfig config = orchestration::load_experiment(options.experiment, options.sets);
   TrainingBenchOptions training;
   training.repeats = std::max(1, options.repeats);
   training.samples = options.samples;

@@ -9,7 +9,9 @@
 ///   for every sample) and by each native solver in the same run: Newton on the lowered circuit
 ///   (its symbolic analysis timed apart, as training reuses it), the layered coordinate descent
 ///   converged to 1e-12 V, and the layered solver with the experiment's own settings (sweeps or
-///   tolerance). Each figure is the fastest of N repeats. Keys: ngspice_seconds, native_seconds
+///   tolerance). ngspice, Newton and the layered solver take the solver section's options of
+///   their type when solver.type is that type, else that type's defaults. Each figure is the
+///   fastest of N repeats. Keys: ngspice_seconds, native_seconds
 ///   (the fastest native solver that converges: Newton or layered to 1e-12 V; the experiment's
 ///   sweeps are reported but not a converged steady state), native_solver, speedup
 ///   (ngspice_seconds / native_seconds), max_abs_dv (volts, ngspice against that native solver

@@ -13,6 +13,8 @@
 #include "data/dataset.h"
 #include "learning/fused_model.h"
 #include "learning/model.h"
+#include "orchestration/models.h"
+#include "solvers/equilibrium.h"
 
 namespace physlearn::cli {
 namespace {
@@ -94,10 +96,10 @@ TestPass test_pass(learning::Model& model, const data::Dataset& d, int batch_siz
 /// so that two models' epochs can alternate.
 class EpochTimer {
  public:
-  EpochTimer(const learning::ExperimentConfig& config, const data::Split& split)
+  EpochTimer(const orchestration::ExperimentConfig& config, const data::Split& split)
       : config_(config),
         split_(split),
-        model_(learning::make_model(config, split.train.num_features(), split.train.num_classes)) {}
+        model_(orchestration::make_model(config, split.train.num_features(), split.train.num_classes)) {}
 
   void epoch() {
     const Timing train = train_time(*model_, split_.train, split_.train.num_samples(),
@@ -126,7 +128,7 @@ class EpochTimer {
   }
 
  private:
-  const learning::ExperimentConfig& config_;
+  const orchestration::ExperimentConfig& config_;
   const data::Split& split_;
   std::unique_ptr<learning::Model> model_;
   json per_epoch_ = json::array();
@@ -134,7 +136,12 @@ class EpochTimer {
   TestPass test_;
 };
 
-std::vector<int> network_sizes(const learning::ExperimentConfig& config) {
+/// The layered solver's options (the fused path these benches time needs solver.type "layered").
+const solvers::LayeredSolverOptions& layered_options(const orchestration::ExperimentConfig& config) {
+  return config.solver.options<solvers::LayeredSolverOptions>("layered");
+}
+
+std::vector<int> network_sizes(const orchestration::ExperimentConfig& config) {
   std::vector<int> sizes{config.network.inputs * (config.network.inverted_inputs ? 2 : 1)};
   for (int h : config.network.hidden) sizes.push_back(h);
   sizes.push_back(config.network.outputs);
@@ -149,7 +156,7 @@ struct StepFlops {
   double total() const { return drive + sweeps + update; }
 };
 
-StepFlops ep_step_flops(const learning::ExperimentConfig& config, double batch) {
+StepFlops ep_step_flops(const orchestration::ExperimentConfig& config, double batch) {
   const std::vector<int> s = network_sizes(config);
   const int layers = static_cast<int>(s.size()) - 1;
   const double depth = config.network.inverted_inputs ? s[0] / 2 : s[0];
@@ -161,7 +168,7 @@ StepFlops ep_step_flops(const learning::ExperimentConfig& config, double batch) 
     if (l > 0) sweep += 2.0 * batch * s[l] * s[l + 1];
     if (l + 1 < layers) sweep += 2.0 * batch * s[l + 2] * s[l + 1];
   }
-  f.sweeps = phases * config.solver.sweeps * sweep;
+  f.sweeps = phases * layered_options(config).sweeps * sweep;
   f.update = 2.0 * batch * depth * s[1];
   for (int l = 1; l < layers; ++l) f.update += 2.0 * 2.0 * batch * s[l] * s[l + 1];
   return f;
@@ -201,9 +208,9 @@ Timing product_time(const std::string& precision, Eigen::Index m, Eigen::Index k
 
 /// Best time per mini-batch of EP training steps over the first `samples` training samples
 /// (after a few untimed steps).
-Timing step_time(const learning::ExperimentConfig& config, const data::Dataset& train,
+Timing step_time(const orchestration::ExperimentConfig& config, const data::Dataset& train,
                  Eigen::Index samples, int repeats) {
-  auto model = learning::make_model(config, train.num_features(), train.num_classes);
+  auto model = orchestration::make_model(config, train.num_features(), train.num_classes);
   const int batch = config.learning.batch_size;
   train_time(*model, train, std::min<Eigen::Index>(samples, 3 * batch), batch);
   Timing best;
@@ -233,13 +240,13 @@ struct StepData {
   data::Split split;
 };
 
-StepData step_data(learning::ExperimentConfig& config, const TrainingBenchOptions& options,
+StepData step_data(orchestration::ExperimentConfig& config, const TrainingBenchOptions& options,
                    const std::string& bench_case, int default_batches) {
   std::string reason;
-  if (!learning::fused_model_applies(config, &reason))
+  if (!orchestration::fused_model_applies(config, &reason))
     throw ConfigError("bench " + bench_case, config.name, reason);
-  if (config.solver.tolerance > 0.0)
-    throw ConfigError("solver.tolerance", std::to_string(config.solver.tolerance),
+  if (layered_options(config).tolerance > 0.0)
+    throw ConfigError("solver.tolerance", std::to_string(layered_options(config).tolerance),
                       "bench " + bench_case + " counts fixed sweeps: needs solver.tolerance 0");
   StepData d;
   d.batch = config.learning.batch_size;
@@ -249,20 +256,20 @@ StepData step_data(learning::ExperimentConfig& config, const TrainingBenchOption
   return d;
 }
 
-json common_fields(const std::string& bench_case, const learning::ExperimentConfig& config) {
+json common_fields(const std::string& bench_case, const orchestration::ExperimentConfig& config) {
   return {{"case", bench_case},
           {"experiment", config.name},
           {"network", circuits::sizes_text(network_sizes(config))},
           {"batch_size", config.learning.batch_size},
-          {"precision", learning::model_precision(config)},
-          {"sweeps", config.solver.sweeps},
-          {"tolerance", config.solver.tolerance},
+          {"precision", orchestration::model_precision(config)},
+          {"sweeps", layered_options(config).sweeps},
+          {"tolerance", layered_options(config).tolerance},
           {"threads", Eigen::nbThreads()}};
 }
 
 }  // namespace
 
-json bench_epoch(learning::ExperimentConfig config, const TrainingBenchOptions& options) {
+json bench_epoch(orchestration::ExperimentConfig config, const TrainingBenchOptions& options) {
   if (options.samples > 0) config.data.train_size = options.samples;
   const data::Split split = data::load(config.data, static_cast<unsigned>(config.seed));
   if (split.train.num_samples() == 0) throw Error("bench epoch: the training set is empty");
@@ -276,7 +283,7 @@ json bench_epoch(learning::ExperimentConfig config, const TrainingBenchOptions& 
   circuit.epoch();
   // Peak memory now: the data set and the circuit model, before the baseline exists.
   out["peak_resident_mib"] = peak_resident_mib();
-  learning::ExperimentConfig baseline = config;
+  orchestration::ExperimentConfig baseline = config;
   baseline.learning.rule = "backprop";
   EpochTimer digital(baseline, split);
   digital.epoch();
@@ -294,12 +301,12 @@ json bench_epoch(learning::ExperimentConfig config, const TrainingBenchOptions& 
   return out;
 }
 
-json bench_roofline(learning::ExperimentConfig config, const TrainingBenchOptions& options) {
+json bench_roofline(orchestration::ExperimentConfig config, const TrainingBenchOptions& options) {
   const StepData data = step_data(config, options, "roofline", 100);
   const int batch = data.batch;
   const std::vector<int> sizes = network_sizes(config);
   const Eigen::Index depth = config.network.inverted_inputs ? sizes[0] / 2 : sizes[0];
-  const std::string precision = learning::model_precision(config);
+  const std::string precision = orchestration::model_precision(config);
   // The attainable: Eigen products of the step's two largest shapes, timed just before.
   const Timing drive = product_time(precision, batch, depth, sizes[1], false, options.repeats);
   const Timing update = product_time(precision, depth, batch, sizes[1], true, options.repeats);
@@ -333,7 +340,7 @@ json bench_roofline(learning::ExperimentConfig config, const TrainingBenchOption
   return out;
 }
 
-json bench_scaling(learning::ExperimentConfig config, const TrainingBenchOptions& options) {
+json bench_scaling(orchestration::ExperimentConfig config, const TrainingBenchOptions& options) {
   const StepData data = step_data(config, options, "scaling", 20);
   std::vector<int> hidden = options.hidden;
   if (hidden.empty())

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/schema.h"
-#include "learning/experiment.h"
+#include "orchestration/experiment.h"
 
 namespace physlearn::cli {
 
@@ -27,8 +27,8 @@ struct TrainingBenchOptions {
   std::vector<int> hidden;  ///< scaling: hidden sizes (empty: 128, 256, ..., 8192)
 };
 
-json bench_epoch(learning::ExperimentConfig config, const TrainingBenchOptions& options);
-json bench_roofline(learning::ExperimentConfig config, const TrainingBenchOptions& options);
-json bench_scaling(learning::ExperimentConfig config, const TrainingBenchOptions& options);
+json bench_epoch(orchestration::ExperimentConfig config, const TrainingBenchOptions& options);
+json bench_roofline(orchestration::ExperimentConfig config, const TrainingBenchOptions& options);
+json bench_scaling(orchestration::ExperimentConfig config, const TrainingBenchOptions& options);
 
 }  // namespace physlearn::cli

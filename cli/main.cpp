@@ -20,6 +20,8 @@
 #include <iostream>
 
 #include "circuits/circuit_json.h"
+#include "circuits/elements/conductance.h"
+#include "circuits/elements/voltage_source.h"
 #include "cli/simulate.h"
 #include "circuits/drn.h"
 #include "circuits/spice.h"
@@ -29,11 +31,11 @@
 #include "cli/resume.h"
 #include "cli/sweep.h"
 #include "core/error.h"
-#include "learning/compare.h"
-#include "learning/experiment.h"
-#include "learning/gradcheck.h"
-#include "learning/sweep.h"
-#include "learning/transfer.h"
+#include "orchestration/compare.h"
+#include "orchestration/experiment.h"
+#include "orchestration/gradcheck.h"
+#include "orchestration/sweep.h"
+#include "orchestration/transfer.h"
 #include "solvers/newton.h"
 #include "solvers/tran.h"
 #include "solvers/ngspice.h"
@@ -44,13 +46,13 @@ using namespace physlearn;
 
 int run_command(const std::string& file, const std::string& out, const std::vector<std::string>& sets,
                 bool quiet, int checkpoint_every) {
-  learning::ExperimentConfig config = learning::load_experiment(file, sets);
+  orchestration::ExperimentConfig config = orchestration::load_experiment(file, sets);
   const std::string dir = !out.empty() ? out : !config.output.dir.empty() ? config.output.dir
                                                                           : "runs/" + config.name;
-  learning::RunOptions options;
+  orchestration::RunOptions options;
   options.quiet = quiet;
   options.checkpoint_every = checkpoint_every;
-  learning::RunResult result = learning::run_experiment(config, dir, options);
+  orchestration::RunResult result = orchestration::run_experiment(config, dir, options);
   physlearn::cli::print_run_result(result, dir);
   return 0;
 }
@@ -58,38 +60,38 @@ int run_command(const std::string& file, const std::string& out, const std::vect
 int compare_command(const std::string& file, const std::string& rules, const std::string& out,
                     const std::vector<std::string>& sets, const std::vector<std::string>& rule_sets,
                     bool quiet, int alignment_every) {
-  learning::ExperimentConfig config = learning::load_experiment(file, sets);
-  const auto names = learning::parse_rule_list(rules);
+  orchestration::ExperimentConfig config = orchestration::load_experiment(file, sets);
+  const auto names = orchestration::parse_rule_list(rules);
   // Every configuration is read (and checked) before the first rule runs.
-  const auto overrides = learning::parse_rule_sets(rule_sets, names);
-  std::map<std::string, learning::ExperimentConfig> per_rule;
+  const auto overrides = orchestration::parse_rule_sets(rule_sets, names);
+  std::map<std::string, orchestration::ExperimentConfig> per_rule;
   for (const auto& [rule, own] : overrides) {
     std::vector<std::string> all = sets;
     all.insert(all.end(), own.begin(), own.end());
-    per_rule.emplace(rule, learning::load_experiment(file, all));
+    per_rule.emplace(rule, orchestration::load_experiment(file, all));
   }
   const std::string dir = !out.empty() ? out : "runs/" + config.name + "-compare";
   const json comparison =
-      learning::compare_rules(config, names, dir, quiet, alignment_every, per_rule, overrides);
-  std::cout << learning::compare_table(comparison) << "results in " << dir << "/compare.json, "
+      orchestration::compare_rules(config, names, dir, quiet, alignment_every, per_rule, overrides);
+  std::cout << orchestration::compare_table(comparison) << "results in " << dir << "/compare.json, "
             << dir << "/compare.csv\n";
   return 0;
 }
 
 int transfer_command(const std::string& file, const std::string& out,
                      const std::vector<std::string>& sets, bool quiet) {
-  learning::ExperimentConfig config = learning::load_experiment(file, sets);
+  orchestration::ExperimentConfig config = orchestration::load_experiment(file, sets);
   const std::string dir = !out.empty() ? out : "runs/" + config.name;
-  const json transfer = learning::run_transfer(config, dir, quiet);
-  std::cout << learning::transfer_table(transfer) << "results in " << dir << "/transfer.json, "
+  const json transfer = orchestration::run_transfer(config, dir, quiet);
+  std::cout << orchestration::transfer_table(transfer) << "results in " << dir << "/transfer.json, "
             << dir << "/transfer.csv\n";
   return 0;
 }
 
 int gradcheck_command(const std::string& file, const std::vector<std::string>& sets,
-                      const learning::GradcheckOptions& options) {
-  learning::ExperimentConfig config = learning::load_experiment(file, sets);
-  std::cout << learning::gradcheck(config, options).dump(2) << "\n";
+                      const orchestration::GradcheckOptions& options) {
+  orchestration::ExperimentConfig config = orchestration::load_experiment(file, sets);
+  std::cout << orchestration::gradcheck(config, options).dump(2) << "\n";
   return 0;
 }
 
@@ -114,10 +116,13 @@ void print_operating_point(std::ostream& out, const circuits::Circuit& circuit,
   for (int n = 0; n < circuit.num_nodes(); ++n) entry(n == 0, circuit.node_name(n), op.voltages(n));
   out << (circuit.num_nodes() > 0 ? "\n  },\n" : "},\n") << "  \"branches\": {";
   bool first = true;
-  for (std::size_t k = 0; k < circuit.voltage_sources.size(); ++k, first = false)
-    entry(first, circuit.voltage_sources[k].name, op.source_currents[k]);
-  for (std::size_t k = 0; k < circuit.vcvs.size(); ++k, first = false)
-    entry(first, circuit.vcvs[k].name, op.vcvs_currents[k]);
+  const circuits::UnknownLayout layout(circuit);
+  for (std::size_t kind = 0; kind < circuit.num_kinds(); ++kind) {
+    const auto& group = circuit.group(kind);
+    if (!group.branch_output()) continue;
+    for (std::size_t k = 0; k < group.size(); ++k, first = false)
+      entry(first, group.name(k), op.unknowns[layout.first(kind)[k]]);
+  }
   out << (first ? "}\n}\n" : "\n  }\n}\n");
 }
 
@@ -195,7 +200,7 @@ int solve_command(const std::string& file, const std::string& backend, const std
 /// (the Thevenin form of the injected current, exactly equivalent).
 int export_spice_command(const std::string& file, int sample, const std::string& phase,
                          const std::string& output) {
-  learning::ExperimentConfig config = learning::load_experiment(file, {});
+  orchestration::ExperimentConfig config = orchestration::load_experiment(file, {});
   if (config.network_type != "drn")
     throw ConfigError("network.type", json(config.network_type).dump(),
                       "export-spice needs a \"drn\" network");
@@ -228,10 +233,9 @@ int export_spice_command(const std::string& file, int sample, const std::string&
       std::string name = cat("target", i);
       while (circuit.has_node(name)) name += "_";
       const int target = circuit.add_node(name);
-      circuit.voltage_sources.push_back(circuits::VoltageSource{
-          cat("Vtarget", i), target, circuits::kGround, static_cast<int>(i) == label ? 1.0 : 0.0});
-      circuit.conductances.push_back(
-          circuits::Conductance{cat("Gnudge", i), outputs[i], target, beta, false});
+      circuit.add(circuits::VoltageSource{cat("Vtarget", i), target, circuits::kGround,
+                                          static_cast<int>(i) == label ? 1.0 : 0.0, {}});
+      circuit.add(circuits::Conductance{cat("Gnudge", i), outputs[i], target, beta, false});
     }
     notes.push_back(cat("* nudge: beta = ", beta, " S from each output to a source at its ",
                         "one-hot target (current beta (y - o) into the output)"));
@@ -258,12 +262,12 @@ int export_spice_command(const std::string& file, int sample, const std::string&
 
 int schema_command(const std::string& section) {
   if (section == "study") {
-    learning::document_study(std::cout);
+    orchestration::document_study(std::cout);
     return 0;
   }
-  learning::ExperimentConfig config;
+  orchestration::ExperimentConfig config;
   Schema schema;
-  learning::describe(schema, config);
+  orchestration::describe(schema, config);
   for (const auto& f : schema.fields()) {
     if (!section.empty() && f->key != section) continue;
     Schema one;
@@ -298,7 +302,7 @@ int main(int argc, char** argv) {
                   "write DIR/checkpoint.json every N epochs (physlearn resume DIR continues)")
       ->check(CLI::NonNegativeNumber);
 
-  learning::GradcheckOptions check;
+  orchestration::GradcheckOptions check;
   auto* grad = app.add_subcommand("gradcheck", "EP estimate against the exact gradient, one mini-batch");
   grad->add_option("experiment", file, "experiment JSON file")->required();
   grad->add_option("--beta", check.beta, "nudging strength (default: learning.beta)");

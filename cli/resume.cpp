@@ -3,11 +3,11 @@
 #include <iomanip>
 #include <iostream>
 
-#include "learning/checkpoint.h"
+#include "orchestration/checkpoint.h"
 
 namespace physlearn::cli {
 
-void print_run_result(const learning::RunResult& result, const std::string& dir) {
+void print_run_result(const orchestration::RunResult& result, const std::string& dir) {
   std::cout << std::fixed << std::setprecision(2) << "test error "
             << 100.0 * result.final_test_error << "%  train error "
             << 100.0 * result.final_train_error << "%  (" << result.epochs.size() << " epochs, "
@@ -28,18 +28,18 @@ CLI::App* add_resume_subcommand(CLI::App& app, ResumeArgs& args) {
 }
 
 int resume_command(const ResumeArgs& args) {
-  if (learning::run_complete(args.dir)) {
+  if (orchestration::run_complete(args.dir)) {
     std::cerr << "physlearn: " << args.dir
               << ": the run is complete (results.json); nothing to resume\n";
     return 0;
   }
-  learning::Checkpoint checkpoint = learning::read_checkpoint(args.dir);
-  learning::RunOptions options;
+  orchestration::Checkpoint checkpoint = orchestration::read_checkpoint(args.dir);
+  orchestration::RunOptions options;
   options.quiet = args.quiet;
   options.checkpoint_every =
       args.checkpoint_every >= 0 ? args.checkpoint_every : checkpoint.checkpoint_every;
   options.resume = &checkpoint;
-  const learning::RunResult result = learning::run_experiment(checkpoint.config, args.dir, options);
+  const orchestration::RunResult result = orchestration::run_experiment(checkpoint.config, args.dir, options);
   print_run_result(result, args.dir);
   return 0;
 }

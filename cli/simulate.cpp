@@ -10,8 +10,9 @@
 #include "core/error.h"
 #include "core/schema.h"
 #include "data/dataset.h"
-#include "learning/ep.h"
-#include "learning/experiment.h"
+#include "learning/executor.h"
+#include "learning/rule.h"
+#include "orchestration/experiment.h"
 #include "solvers/transient_layered.h"
 
 namespace physlearn::cli {
@@ -80,29 +81,13 @@ std::vector<Probe> default_probes(const circuits::LayeredNetwork& net) {
   return probes;
 }
 
-/// One phase of the step: its label, what it does at the outputs, where it starts.
-struct Phase {
-  std::string label;
-  double beta = 0.0;
-  bool clamped = false;
-  double clamp_sign = 0.0;  ///< cl: clamp to o + sign eta (y - o); chl: 0 (clamp to y)
-};
-
-std::vector<Phase> phases_of(const learning::LearningParams& lp) {
-  const auto variant = learning::parse_ep_variant(lp.variant, "learning.variant");
-  const bool plus = variant != learning::EpVariant::Negative;
-  const bool minus = variant != learning::EpVariant::Positive;
-  std::vector<Phase> phases = {{"free"}};
-  if (lp.rule == "chl") {
-    phases.push_back({"clamp", 0.0, true, 0.0});
-  } else if (lp.rule == "cl") {
-    if (plus) phases.push_back({"clamp+", 0.0, true, 1.0});
-    if (minus) phases.push_back({"clamp-", 0.0, true, -1.0});
-  } else {
-    if (plus) phases.push_back({"nudge+", lp.beta});
-    if (minus) phases.push_back({"nudge-", -lp.beta});
-  }
-  return phases;
+/// The phases simulate runs: the experiment's rule's plan; EP's (with the experiment's variant
+/// and beta) for a rule that runs no contrast of phases (exact, backprop).
+learning::PhasePlan plan_of(const orchestration::LearningParams& lp) {
+  learning::RuleSettings settings{lp.rule, lp.variant, lp.beta, lp.eta};
+  const learning::Rule& rule = learning::find_rule(lp.rule, "learning.rule");
+  if (rule.digital || rule.plan(settings).phases.size() < 2) settings.rule = "ep";
+  return learning::make_plan(settings);
 }
 
 }  // namespace
@@ -122,8 +107,8 @@ CLI::App* add_simulate_subcommand(CLI::App& app, SimulateArgs& args) {
 
 int simulate_command(const SimulateArgs& args) {
   using Clock = std::chrono::steady_clock;
-  learning::ExperimentConfig config = learning::load_experiment(args.experiment, args.sets);
-  const learning::LearningParams& lp = config.learning;
+  orchestration::ExperimentConfig config = orchestration::load_experiment(args.experiment, args.sets);
+  const orchestration::LearningParams& lp = config.learning;
   circuits::LayeredNetwork net =
       circuits::build_drn(config.network, static_cast<std::uint64_t>(config.seed));
   for (auto& w : net.weights) w = w.cwiseMax(lp.g_min).cwiseMin(lp.g_max);
@@ -147,9 +132,14 @@ int simulate_command(const SimulateArgs& args) {
       if (!name.empty()) probes.push_back(parse_probe(name, net));
     if (probes.empty()) throw Error("--nodes: no node names given");
   }
-  const std::vector<Phase> phases = phases_of(lp);
+  const learning::PhasePlan plan = plan_of(lp);
 
-  solvers::TransientLayeredSolver solver(config.solver, net);
+  // The section's transient options when solver.type is "transient", else the defaults.
+  const solvers::TransientSolverOptions transient =
+      config.solver.type == "transient"
+          ? config.solver.options<solvers::TransientSolverOptions>("transient")
+          : solvers::TransientSolverOptions{};
+  solvers::TransientLayeredSolver solver(transient, net);
   std::ostringstream csv;
   csv.precision(12);
   csv << "time,phase";
@@ -170,56 +160,55 @@ int simulate_command(const SimulateArgs& args) {
 
   solver.set_inputs(net, voltages);
   json out_phases = json::array();
-  solvers::LayeredState free = solvers::LayeredState::zeros(net, 1);
-  for (const Phase& phase : phases) {
-    const bool is_free = phase.label == "free";
-    solvers::LayeredState state = free;
-    Eigen::MatrixXd clamp;
-    solvers::PhaseNudge nudge = solvers::PhaseNudge::free();
-    if (phase.clamped) {
-      clamp = phase.clamp_sign == 0.0
-                  ? targets
-                  : Eigen::MatrixXd(free.outputs() +
-                                    phase.clamp_sign * lp.eta * (targets - free.outputs()));
-      nudge = solvers::PhaseNudge::clamped(clamp);
-    } else if (phase.beta != 0.0) {
-      nudge = solvers::PhaseNudge::nudge(phase.beta, targets);
-    }
-    current = phase.label;
-    const auto start = Clock::now();
-    solver.relax(net, nudge, state);
-    const double wall = std::chrono::duration<double>(Clock::now() - start).count();
-    const solvers::PhasePhysics& p = solver.last_physics()->front();
-    json j;
-    j["phase"] = phase.label;
-    j["beta"] = phase.beta;
-    if (phase.clamped) j["clamp"] = std::vector<double>(clamp.data(), clamp.data() + clamp.size());
-    j["starts_from"] = is_free ? "zeros" : "the free state";
-    j["start_time"] = phase_start;
-    j["settling_time"] = p.settling_time;
-    j["duration"] = p.duration;
-    j["energy"] = {{"sources", p.energy_sources},
-                   {"nudge", p.energy_nudge},
-                   {"conductances", p.energy_conductances},
-                   {"diodes", p.energy_diodes},
-                   {"impulse", p.energy_impulse},
-                   {"stored_change", p.energy_stored_change},
-                   {"balance", p.energy_sources + p.energy_nudge - p.energy_conductances -
-                                   p.energy_diodes - p.energy_impulse - p.energy_stored_change}};
-    j["power_end"] = p.power_end;
-    j["steps"] = p.steps;
-    j["diode_switches"] = p.events;
-    j["wall_seconds"] = wall;
-    const Eigen::MatrixXd& o = state.outputs();
-    j["outputs"] = std::vector<double>(o.data(), o.data() + o.size());
-    out_phases.push_back(j);
-    phase_start += p.duration;
-    if (is_free) free = state;
-    std::cout << phase.label << ": settled in " << p.settling_time << " s (" << p.steps
-              << " steps, " << p.events << " diode switches, " << wall << " s wall), energy from "
-              << "sources " << p.energy_sources << " J, dissipated " << p.energy_conductances
-              << " J\n";
-  }
+  std::vector<solvers::LayeredState> states(plan.phases.size());
+  states[0] = solvers::LayeredState::zeros(net, 1);
+  std::vector<Eigen::MatrixXd> clamps;
+  std::size_t running = 0;  // the phase being relaxed
+  double wall = 0.0;
+  const Eigen::MatrixXd* clamp = nullptr;
+  learning::run_layered_plan(
+      plan, targets, states, clamps,
+      [&](const solvers::PhaseNudge& nudge, solvers::LayeredState& state) {
+        current = plan.phases[running].label;
+        clamp = nudge.clamp;
+        const auto start = Clock::now();
+        solver.relax(net, nudge, state);
+        wall = std::chrono::duration<double>(Clock::now() - start).count();
+      },
+      [&](std::size_t k, const solvers::LayeredState& state) {
+        const learning::Phase& phase = plan.phases[k];
+        const solvers::PhasePhysics& p = solver.last_physics()->front();
+        json j;
+        j["phase"] = phase.label;
+        j["beta"] = phase.drive == learning::Phase::Drive::nudge ? phase.sign * plan.beta : 0.0;
+        if (clamp) j["clamp"] = std::vector<double>(clamp->data(), clamp->data() + clamp->size());
+        j["starts_from"] = k == 0 ? "zeros" : "the free state";
+        j["start_time"] = phase_start;
+        j["settling_time"] = p.settling_time;
+        j["duration"] = p.duration;
+        j["energy"] = {{"sources", p.energy_sources},
+                       {"nudge", p.energy_nudge},
+                       {"conductances", p.energy_conductances},
+                       {"diodes", p.energy_diodes},
+                       {"impulse", p.energy_impulse},
+                       {"stored_change", p.energy_stored_change},
+                       {"balance", p.energy_sources + p.energy_nudge - p.energy_conductances -
+                                       p.energy_diodes - p.energy_impulse -
+                                       p.energy_stored_change}};
+        j["power_end"] = p.power_end;
+        j["steps"] = p.steps;
+        j["diode_switches"] = p.events;
+        j["wall_seconds"] = wall;
+        const Eigen::MatrixXd& o = state.outputs();
+        j["outputs"] = std::vector<double>(o.data(), o.data() + o.size());
+        out_phases.push_back(j);
+        phase_start += p.duration;
+        std::cout << phase.label << ": settled in " << p.settling_time << " s (" << p.steps
+                  << " steps, " << p.events << " diode switches, " << wall
+                  << " s wall), energy from sources " << p.energy_sources << " J, dissipated "
+                  << p.energy_conductances << " J\n";
+        ++running;
+      });
 
   json layers = json::array();
   for (int l = 0; l < net.num_weight_layers(); ++l)
@@ -227,7 +216,6 @@ int simulate_command(const SimulateArgs& args) {
                                                                  : "h" + std::to_string(l + 1)},
                       {"nodes", net.sizes[static_cast<std::size_t>(l) + 1]},
                       {"farads", solver.capacitance()[static_cast<std::size_t>(l)]}});
-  const solvers::SolverParams& sp = config.solver;
   json result;
   result["experiment"] = config.name;
   result["sample"] = args.sample;
@@ -238,14 +226,14 @@ int simulate_command(const SimulateArgs& args) {
   result["capacitance"] = {
       {"layers", layers},
       {"inputs", "held by ideal voltage sources: no dynamics, no capacitance modelled"}};
-  result["transient"] = {{"rtol", sp.transient_rtol},
-                         {"atol", sp.transient_atol},
-                         {"settle", sp.transient_settle},
-                         {"final_tol", sp.transient_final_tol},
-                         {"slew_tol", sp.transient_slew_tol},
-                         {"hold", sp.transient_hold},
-                         {"max_duration", sp.transient_max_duration},
-                         {"max_steps", sp.transient_max_steps}};
+  result["transient"] = {{"rtol", transient.rtol},
+                         {"atol", transient.atol},
+                         {"settle", transient.settle},
+                         {"final_tol", transient.final_tol},
+                         {"slew_tol", transient.slew_tol},
+                         {"hold", transient.hold},
+                         {"max_duration", transient.max_duration},
+                         {"max_steps", transient.max_steps}};
   result["phases"] = out_phases;
   json names = json::array();
   for (const auto& p : probes) names.push_back(p.name);

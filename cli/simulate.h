@@ -7,8 +7,8 @@
 /// then outputs clamped to the target; cl: free, then outputs clamped to o + eta (y - o) and/or
 /// o - eta (y - o) per learning.variant. The free phase starts from zeros (a batch's start), every
 /// other phase from the free state, as in training. Every phase is a transient of the
-/// solvers/transient_layered.h solver, configured by the solver section's transient_* keys
-/// whatever solver.type is.
+/// solvers/transient_layered.h solver, with the solver section's options (capacitance, rtol,
+/// settle, ...) when solver.type is "transient", else the transient solver's defaults.
 ///
 /// Writes DIR/waveforms.csv (time in s from the free phase's start, phase, then the potentials
 /// of the asked nodes, V; each phase begins with a row at the time the previous one ended) and

@@ -17,14 +17,14 @@
 
 #include "cli/process.h"
 #include "core/error.h"
-#include "learning/checkpoint.h"
-#include "learning/sweep.h"
+#include "orchestration/checkpoint.h"
+#include "orchestration/sweep.h"
 
 namespace physlearn::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using learning::RunStatus;
+using orchestration::RunStatus;
 
 /// Holds DIR/.sweep.lock (flock) while the sweep runs: a second sweep on DIR is refused.
 class FolderLock {
@@ -96,7 +96,7 @@ CLI::App* add_sweep_subcommand(CLI::App& app, SweepArgs& args) {
 }
 
 int sweep_command(const SweepArgs& args) {
-  const learning::Study study = learning::load_study(args.study, args.sets);
+  const orchestration::Study study = orchestration::load_study(args.study, args.sets);
   const std::string dir = args.out.empty() ? "runs/" + study.name : args.out;
   fs::create_directories(dir);
   FolderLock lock(dir);
@@ -111,12 +111,12 @@ int sweep_command(const SweepArgs& args) {
   for (std::size_t r = 0; r < n; ++r) {
     const std::string run_dir = dir + "/" + study.runs[r].dir;
     const bool same = same_config(run_dir, study.runs[r].config);
-    if (same && learning::run_complete(run_dir)) {
+    if (same && orchestration::run_complete(run_dir)) {
       status[r] = RunStatus::finished;
       ++finished;
       continue;
     }
-    resume[r] = same && fs::exists(learning::checkpoint_file(run_dir));
+    resume[r] = same && fs::exists(orchestration::checkpoint_file(run_dir));
     if (!resume[r])
       fs::remove_all(run_dir);  // a run of another configuration, or never checkpointed
     todo.push_back(r);
@@ -128,7 +128,7 @@ int sweep_command(const SweepArgs& args) {
               << study.seeds.size() << " seeds = " << n << " runs in " << dir << "; " << skipped
               << " finished before (skipped), " << todo.size() << " to run, " << jobs
               << (jobs == 1 ? " job\n" : " jobs\n");
-  learning::write_summary(study, dir, status, messages);
+  orchestration::write_summary(study, dir, status, messages);
 
   const std::string program = self_executable();
   struct Running {
@@ -168,7 +168,7 @@ int sweep_command(const SweepArgs& args) {
     const std::string log = found->second.log;
     running.erase(found);
     const std::string run_dir = dir + "/" + study.runs[r].dir;
-    const bool ok = WIFEXITED(raw) && WEXITSTATUS(raw) == 0 && learning::run_complete(run_dir);
+    const bool ok = WIFEXITED(raw) && WEXITSTATUS(raw) == 0 && orchestration::run_complete(run_dir);
     status[r] = ok ? RunStatus::finished : RunStatus::failed;
     if (!ok) messages[r] = failure(raw, log);
     ok ? ++finished : ++failed;
@@ -177,7 +177,7 @@ int sweep_command(const SweepArgs& args) {
       line << "sweep: [" << std::setw(static_cast<int>(std::to_string(n).size()))
            << finished + failed << "/" << n << "] " << study.runs[r].dir;
       if (ok) {
-        const auto figures = learning::run_figures(load_json_file(run_dir + "/results.json"));
+        const auto figures = orchestration::run_figures(load_json_file(run_dir + "/results.json"));
         line << std::fixed << std::setprecision(2) << "  test error " << 100.0 * figures[0].second
              << "%  train error " << 100.0 * figures[1].second << "%  (" << std::setprecision(1)
              << figures[4].second << " s)";
@@ -186,10 +186,10 @@ int sweep_command(const SweepArgs& args) {
       }
       std::cerr << line.str() << "\n";
     }
-    learning::write_summary(study, dir, status, messages);
+    orchestration::write_summary(study, dir, status, messages);
   }
-  const json summary = learning::write_summary(study, dir, status, messages);
-  std::cout << learning::summary_table(summary) << "summary in " << dir << "/summary.csv, " << dir
+  const json summary = orchestration::write_summary(study, dir, status, messages);
+  std::cout << orchestration::summary_table(summary) << "summary in " << dir << "/summary.csv, " << dir
             << "/summary_points.csv, " << dir << "/summary.json\n";
   if (failed > 0) {
     std::cerr << "physlearn: error: sweep: " << failed << " of " << n

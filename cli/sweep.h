@@ -1,6 +1,6 @@
 #pragma once
 /// `physlearn sweep STUDY.json [--out DIR] [--jobs N] [--set key=value ...] [--checkpoint-every N]
-/// [--quiet]`: every run of a study (learning/sweep.h) as a child process of this program
+/// [--quiet]`: every run of a study (orchestration/sweep.h) as a child process of this program
 /// (`physlearn run`, or `physlearn resume` where a run left a checkpoint), up to N at a time, each
 /// in its own folder DIR/<NNN>-<label>/seed-<S>/ with its output in log.txt; the summary is
 /// rewritten after every run. Started again with the same command, a sweep skips the runs that

@@ -62,50 +62,70 @@ void Schema::optional_section(const std::string& key, const std::string& doc, bo
   f.present = [flag]() { return *flag; };
 }
 
-void Schema::variant(const std::string& key, const std::string& doc, std::string& type,
-                     std::vector<std::pair<std::string, std::function<void(Schema&)>>> alternatives) {
+void Schema::variant(const std::string& key, const std::string& doc, const std::string& selector,
+                     std::string& chosen, std::vector<Alternative> alternatives,
+                     std::function<void(Schema&)> common) {
   auto f = std::make_shared<Field>();
   f->key = key;
   f->doc = doc;
   f->type = "section";
-  std::string* target = &type;
+  std::string* target = &chosen;
   std::string names;
-  for (const auto& a : alternatives) names += (names.empty() ? "" : ", ") + a.first;
-  auto find = [alternatives](const std::string& name) -> const std::function<void(Schema&)>* {
+  for (const auto& a : alternatives) names += (names.empty() ? "" : ", ") + a.name;
+  auto find = [alternatives](const std::string& name) -> const Alternative* {
     for (const auto& a : alternatives)
-      if (a.first == name) return &a.second;
+      if (a.name == name) return &a;
     return nullptr;
   };
-  f->read = [target, find, names](const json& value, const std::string& path) {
-    if (!value.is_object()) throw ConfigError(path, json_text(value), "must be an object");
-    std::string chosen = *target;
-    if (value.contains("type")) chosen = detail::convert<std::string>(value["type"], path + ".type");
-    const auto* describe = find(chosen);
-    if (!describe) throw ConfigError(path + ".type", json_text(json(chosen)), "must be one of: " + names);
-    *target = chosen;
-    json rest = value;
-    rest.erase("type");
-    Schema sub;
-    (*describe)(sub);
-    sub.read(rest, path);
+  // The chosen alternative's keys: the common ones first, then its own.
+  auto describe = [common](const Alternative& a, Schema& sub) {
+    if (common) common(sub);
+    a.describe(sub);
   };
-  f->write = [target, find]() {
+  f->read = [target, find, describe, names, selector](const json& value, const std::string& path) {
+    if (!value.is_object()) throw ConfigError(path, json_text(value), "must be an object");
+    std::string name = *target;
+    if (value.contains(selector))
+      name = detail::convert<std::string>(value[selector], join_path(path, selector));
+    const Alternative* a = find(name);
+    if (!a)
+      throw ConfigError(join_path(path, selector), json_text(json(name)), "must be one of: " + names);
+    *target = name;
     Schema sub;
-    (*find(*target))(sub);
+    std::string read_again = name;  // the selector is a known key here; its value is taken above
+    sub.field(selector, read_again, "");
+    describe(*a, sub);
+    sub.read(value, path);
+  };
+  f->write = [target, find, describe, selector, key]() {
+    const Alternative* a = find(*target);
+    if (!a) throw std::logic_error(key + ": no alternative named \"" + *target + "\"");
+    Schema sub;
+    describe(*a, sub);
     json out = json::object();
-    out["type"] = *target;
+    out[selector] = *target;
     const json fields = sub.write();
     for (auto it = fields.begin(); it != fields.end(); ++it) out[it.key()] = it.value();
     return out;
   };
   f->default_value = f->write;
-  f->document = [alternatives, names, target](std::ostream& out, const std::string& prefix) {
-    out << std::left << std::setw(40) << join_path(prefix, "type") << " string  default "
+  f->document = [alternatives, common, names, target, selector](std::ostream& out,
+                                                               const std::string& prefix) {
+    const std::string selector_path = join_path(prefix, selector);
+    out << std::left << std::setw(40) << selector_path << " string  default "
         << json(*target).dump() << "  one of: " << names << "\n";
-    for (const auto& a : alternatives) {
-      out << "  (" << join_path(prefix, "type") << " = \"" << a.first << "\")\n";
+    if (common) {
+      out << "  (any " << selector_path << ")\n";
       Schema sub;
-      a.second(sub);
+      common(sub);
+      sub.document(out, prefix);
+    }
+    for (const auto& a : alternatives) {
+      out << "  (" << selector_path << " = \"" << a.name << "\")";
+      if (!a.doc.empty()) out << "  " << a.doc;
+      out << "\n";
+      Schema sub;
+      a.describe(sub);
       sub.document(out, prefix);
     }
   };

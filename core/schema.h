@@ -65,10 +65,25 @@ class Schema {
   void optional_section(const std::string& key, const std::string& doc, bool& present,
                         std::function<void(Schema&)> describe);
 
-  /// A nested object with a "type" key choosing among alternatives; each alternative describes its
-  /// own keys. `type` is bound to a string member; the default alternative is its current value.
-  void variant(const std::string& key, const std::string& doc, std::string& type,
-               std::vector<std::pair<std::string, std::function<void(Schema&)>>> alternatives);
+  /// One alternative of a variant: the selector's value that chooses it, the describe function
+  /// of its own keys, and a one-line doc (may be empty).
+  struct Alternative {
+    std::string name;
+    std::function<void(Schema&)> describe;
+    std::string doc = "";
+  };
+
+  /// A nested object whose `selector` key (e.g. "type", "model") chooses among alternatives:
+  ///   {selector: name, ...the common keys, ...that alternative's own keys}.
+  /// `chosen` is bound to a string member; the default alternative is its current value, and an
+  /// object without the selector keeps it. `common` (optional) describes keys of every
+  /// alternative: read and written with each one (written right after the selector) and
+  /// documented once, before the alternatives. Only the chosen alternative's keys are read and
+  /// written; any other key is an error naming it and listing the keys known for that
+  /// alternative; an unknown name is an error listing the names.
+  void variant(const std::string& key, const std::string& doc, const std::string& selector,
+               std::string& chosen, std::vector<Alternative> alternatives,
+               std::function<void(Schema&)> common = nullptr);
 
   /// Reads `object` at `path` into the bound members. Unknown keys are errors.
   void read(const json& object, const std::string& path) const;

@@ -104,13 +104,6 @@ ProgramStats& ProgramStats::operator+=(const ProgramStats& o) {
   return *this;
 }
 
-std::string ChipLayer::model_name() const { return chip_->model().name(); }
-
-void ChipLayer::program(Eigen::Ref<Eigen::MatrixXd> conductances,
-                        const Eigen::Ref<const Eigen::MatrixXd>& desired_change) {
-  last_ = chip_->program(layer_, conductances, desired_change);
-}
-
 // ---- construction ----
 
 Chip::Chip(const ChipParams& params, const std::string& path, const PiecewiseTable* table)

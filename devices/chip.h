@@ -16,7 +16,7 @@
 ///               for (l...) chip.program(l, net.weights[l], optimizer.step(l, false, grad[l]));
 ///   per epoch:  chip.drift(seconds); for (l...) net.weights[l] = chip.conductances(l);
 ///   chip.save(out_dir + "/chip.json");                       // re-measure later: Chip::load
-/// chip.layer(l) is a DeviceArray for code written against that interface.
+/// The trainer programs a chip through learning/device_array.h (with the learning controller).
 #include <Eigen/Dense>
 #include <cstdint>
 #include <map>
@@ -25,7 +25,6 @@
 #include <vector>
 
 #include "core/schema.h"
-#include "devices/device.h"
 #include "devices/models.h"
 #include "devices/rng.h"
 
@@ -106,24 +105,6 @@ struct ProgramStats {
 
 enum class DeviceStatus : std::uint8_t { ok = 0, stuck_min = 1, stuck_max = 2, worn_out = 3 };
 
-class Chip;
-
-/// One layer of a chip behind the DeviceArray interface.
-class ChipLayer final : public DeviceArray {
- public:
-  ChipLayer(Chip& chip, int layer) : chip_(&chip), layer_(layer) {}
-  std::string model_name() const override;
-  /// Chip::program on this layer; its statistics are kept in last().
-  void program(Eigen::Ref<Eigen::MatrixXd> conductances,
-               const Eigen::Ref<const Eigen::MatrixXd>& desired_change) override;
-  const ProgramStats& last() const { return last_; }
-
- private:
-  Chip* chip_;
-  int layer_;
-  ProgramStats last_;
-};
-
 class Chip {
  public:
   /// Makes the device population for arrays shaped like `weights` (network units) and sets each
@@ -147,9 +128,6 @@ class Chip {
   ProgramStats program(int layer, Eigen::Ref<Eigen::MatrixXd> conductances,
                        const Eigen::Ref<const Eigen::MatrixXd>& desired_change,
                        Eigen::MatrixXi* pulses = nullptr);
-  /// The layer as a DeviceArray (holds a reference to this chip).
-  ChipLayer layer(int layer) { return ChipLayer(*this, layer); }
-
   /// Noise-free conductances of a layer (network units).
   Eigen::MatrixXd conductances(int layer) const;
   /// What a phase sees: the conductances with read noise drawn anew (network units). The state

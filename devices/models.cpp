@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <iomanip>
 #include <limits>
 
 namespace physlearn::devices {
@@ -433,7 +432,7 @@ std::function<void(Schema&)> model_describer(DeviceParams& d, const std::string&
   if (name == "hp") return [&d](Schema& s) { describe(s, d.hp); };
   if (name == "vteam") return [&d](Schema& s) { describe(s, d.vteam); };
   if (name == "yakopcic") return [&d](Schema& s) { describe(s, d.yakopcic); };
-  return nullptr;
+  throw std::logic_error("device model without a describe function: " + name);
 }
 
 std::string model_list() {
@@ -445,48 +444,9 @@ std::string model_list() {
 
 void describe_device(Schema& schema, const std::string& key, const std::string& doc,
                      DeviceParams& device) {
-  auto f = std::make_shared<Field>();
-  f->key = key;
-  f->doc = doc;
-  f->type = "section";
-  DeviceParams* target = &device;
-  f->read = [target](const json& value, const std::string& path) {
-    if (!value.is_object()) throw ConfigError(path, json_text(value), "must be an object");
-    std::string chosen = target->model;
-    if (value.contains("model"))
-      chosen = detail::convert<std::string>(value["model"], join_path(path, "model"));
-    auto describer = model_describer(*target, chosen);
-    if (!describer)
-      throw ConfigError(join_path(path, "model"), json_text(json(chosen)),
-                        "must be one of: " + model_list());
-    target->model = chosen;
-    json rest = value;
-    rest.erase("model");
-    Schema sub;
-    describer(sub);
-    sub.read(rest, path);
-  };
-  f->write = [target]() {
-    Schema sub;
-    model_describer(*target, target->model)(sub);
-    json out = json::object();
-    out["model"] = target->model;
-    const json fields = sub.write();
-    for (auto it = fields.begin(); it != fields.end(); ++it) out[it.key()] = it.value();
-    return out;
-  };
-  f->default_value = f->write;
-  f->document = [target](std::ostream& out, const std::string& prefix) {
-    out << std::left << std::setw(40) << join_path(prefix, "model") << " string  default "
-        << json(target->model).dump() << "  one of: " << model_list() << "\n";
-    for (const auto& name : device_model_names()) {
-      out << "  (" << join_path(prefix, "model") << " = \"" << name << "\")\n";
-      Schema sub;
-      model_describer(*target, name)(sub);
-      sub.document(out, prefix);
-    }
-  };
-  schema.add(f);
+  std::vector<Schema::Alternative> models;
+  for (const auto& name : device_model_names()) models.push_back({name, model_describer(device, name)});
+  schema.variant(key, doc, "model", device.model, std::move(models));
 }
 
 double neurosim_a_from_nl(double nl) {

@@ -157,9 +157,8 @@ void describe(Schema& schema, PowStepParams& params);
 void describe(Schema& schema, NeuroSimParams& params);
 void describe(Schema& schema, PiecewiseParams& params);
 
-/// Adds the object `key` = {"model": name, ...that model's keys} to `schema` (like
-/// Schema::variant, with "model" as the key that chooses). Unknown keys of the chosen model are
-/// errors.
+/// Adds the object `key` = {"model": name, ...that model's keys} to `schema`: a Schema::variant
+/// whose selector is "model". Unknown keys of the chosen model are errors.
 void describe_device(Schema& schema, const std::string& key, const std::string& doc,
                      DeviceParams& device);
 

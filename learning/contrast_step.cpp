@@ -1,6 +1,7 @@
 #include "learning/contrast_step.h"
 
 #include "core/binary.h"
+#include "learning/optimizer.h"
 
 
 namespace physlearn::learning {
@@ -178,33 +179,21 @@ json ContrastStep<Scalar>::state() const {
     Matrix& c = carried_state[0];
     c.bottomRows(c.rows() / 2).rowwise() = sum_;
   }
-  return {{"lr_weights", encode_array(lr_weights_.data(), lr_weights_.size())},
-          {"lr_biases", encode_array(lr_biases_.data(), lr_biases_.size())},
-          {"sum_form", sum_form_},
-          {"carried", encode_matrices(carried_state)},
-          {"carried_biases", encode_matrices(carried_biases_)}};
+  json out = write_optimizer_state(lr_weights_, lr_biases_, "carried", carried_state,
+                                   "carried_biases", carried_biases_);
+  out["sum_form"] = sum_form_;
+  return out;
 }
 
 template <typename Scalar>
 void ContrastStep<Scalar>::set_state(const json& state, const std::string& where) {
-  lr_weights_ = decode_array<double>(member(state, "lr_weights", where), lr_weights_.size(),
-                                     where + ".lr_weights");
-  lr_biases_ = decode_array<double>(member(state, "lr_biases", where), lr_biases_.size(),
-                                    where + ".lr_biases");
   const json& sum_form = member(state, "sum_form", where);
   if (!sum_form.is_boolean()) throw Error(where + ".sum_form: must be true or false");
-  sum_form_ = sum_form.get<bool>();
   // The momentum arrays are made at the first step: as many as the checkpoint holds (0 or one
   // per layer).
-  const json& carried = member(state, "carried", where);
-  const json& carried_biases = member(state, "carried_biases", where);
-  if (!carried.is_array() || carried.size() > lr_weights_.size() || !carried_biases.is_array() ||
-      carried_biases.size() > lr_biases_.size())
-    throw Error(where + ".carried: must hold at most one matrix per layer");
-  carried_.resize(carried.size());
-  carried_biases_.resize(carried_biases.size());
-  decode_matrices(carried, carried_, false, where + ".carried");
-  decode_matrices(carried_biases, carried_biases_, false, where + ".carried_biases");
+  read_optimizer_state(state, where, lr_weights_, lr_biases_, "carried", carried_,
+                       "carried_biases", carried_biases_);
+  sum_form_ = sum_form.get<bool>();
   sum_vector_ = false;
   if (sum_form_ && !carried_.empty()) use_sum_vector();
 }

@@ -1,408 +1,104 @@
 #include "learning/crossbar.h"
 
-#include <Eigen/SparseCholesky>
-#include <Eigen/SparseCore>
-
 #include "core/error.h"
-#include "solvers/newton.h"
-#include "solvers/newton_layered.h"
 
 namespace physlearn::learning {
 
-namespace {
-
-/// What one phase does at the outputs of one sample.
-struct Drive {
-  enum Kind { Free, Nudge, Clamp } kind = Free;
-  double beta = 0.0;              ///< Nudge: current beta (y - o) into each output
-  Eigen::RowVectorXd value;       ///< Nudge: the target y; Clamp: the clamped potentials
-};
-
-/// Newton on the full crossbar circuit, one sample at a time (the reference).
-class NewtonPhases {
- public:
-  NewtonPhases(const circuits::LayeredNetwork& net, const circuits::CrossbarParams& params,
-               double g_unit, const solvers::NewtonOptions& options)
-      : net_(net), params_(params), g_unit_(g_unit), options_(options),
-        free_(circuits::lower_to_crossbar(net, params, g_unit), options) {}
-
-  /// Solves one phase of one sample; `state` (node potentials) is the start and the result.
-  long solve(const circuits::LayeredNetwork& net, const Eigen::RowVectorXd& inputs,
-             const Drive& drive, Eigen::VectorXd& state) {
-    if (drive.kind == Drive::Clamp && !clamped_)
-      clamped_ = std::make_unique<Solved>(circuits::lower_to_crossbar(net_, params_, g_unit_, true), options_);
-    Solved& s = drive.kind == Drive::Clamp ? *clamped_ : free_;
-    circuits::LoweredNetwork& lowered = s.crossbar.lowered;
-    lowered.update(net, inputs);
-    nudges_.clear();
-    const auto& outputs = lowered.layer_nodes.back();
-    for (std::size_t i = 0; i < outputs.size(); ++i) {
-      const Eigen::Index k = static_cast<Eigen::Index>(i);
-      if (drive.kind == Drive::Nudge) nudges_.push_back({outputs[i], drive.beta, drive.value(k)});
-      if (drive.kind == Drive::Clamp) lowered.circuit.voltage_sources[lowered.clamp_sources[i]].volts = drive.value(k);
-    }
-    if (state.size() != lowered.circuit.num_nodes()) state = Eigen::VectorXd::Zero(lowered.circuit.num_nodes());
-    solvers::OperatingPoint op = s.newton.solve(lowered.circuit, nudges_, &state);
-    state = op.voltages;
-    return op.iterations;
-  }
-
- private:
-  struct Solved {
-    Solved(circuits::LoweredCrossbar c, const solvers::NewtonOptions& options)
-        : crossbar(std::move(c)), newton(crossbar.lowered.circuit, options) {}
-    circuits::LoweredCrossbar crossbar;
-    solvers::NewtonSolver newton;
-  };
-  circuits::LayeredNetwork net_;
-  circuits::CrossbarParams params_;
-  double g_unit_;
-  solvers::NewtonOptions options_;
-  Solved free_;
-  std::unique_ptr<Solved> clamped_;
-  std::vector<solvers::Nudge> nudges_;
-};
-
-/// The crossbar's wires and devices are linear: with the terminals T (input sources and neuron
-/// nodes) fixed, the internal nodes I (wire cells, access nodes) follow as v_I = M v_T with
-/// M = -L_II^-1 L_IT, and the terminals see the Kron-reduced admittance Y = L_TT + L_TI M (the
-/// Schur complement of the conductance Laplacian L). Both are exact and depend only on the
-/// conductances, so they are computed once per mini-batch (one sparse LDLT of L_II and |T| solves).
-/// Each sample's phase is then a small problem at the neurons: minimise 1/2 v'Av - c'v with the
-/// diodes' sign constraints, solved by a primal-dual active set on dense matrices.
-class ReducedPhases {
- public:
-  ReducedPhases(const circuits::LayeredNetwork& net, const circuits::LoweredCrossbar& crossbar)
-      : crossbar_(crossbar) {
-    const circuits::Circuit& c = crossbar_.lowered.circuit;
-    const int nodes = c.num_nodes();
-    terminal_.assign(static_cast<std::size_t>(nodes), -1);
-    internal_.assign(static_cast<std::size_t>(nodes), -1);
-    for (int src : crossbar_.lowered.input_sources) add_terminal(c.voltage_sources[static_cast<std::size_t>(src)].plus);
-    num_inputs_ = static_cast<int>(terminals_.size());
-    for (int l = 0; l < net.num_weight_layers(); ++l)
-      for (std::size_t i = 0; i < crossbar_.lowered.layer_nodes[static_cast<std::size_t>(l)].size(); ++i) {
-        add_terminal(crossbar_.lowered.layer_nodes[static_cast<std::size_t>(l)][i]);
-        polarity_.push_back(net.polarity[static_cast<std::size_t>(l)](static_cast<Eigen::Index>(i)));
-      }
-    num_neurons_ = static_cast<int>(terminals_.size()) - num_inputs_;
-    num_outputs_ = net.num_outputs();
-    int k = 0;
-    for (int n = 0; n < nodes; ++n)
-      if (terminal_[static_cast<std::size_t>(n)] < 0) internal_[static_cast<std::size_t>(n)] = k++;
-    num_internal_ = k;
-  }
-
-  /// Recomputes M and Y for the conductances now in the circuit (call after LoweredNetwork::update).
-  void prepare(const circuits::Circuit& c) {
-    const Eigen::Index t = static_cast<Eigen::Index>(terminals_.size());
-    std::vector<Eigen::Triplet<double>> ii, it;
-    Y_ = Eigen::MatrixXd::Zero(t, t);
-    for (const auto& g : c.conductances) {
-      stamp(g.a, g.a, g.g, ii, it);
-      stamp(g.b, g.b, g.g, ii, it);
-      stamp(g.a, g.b, -g.g, ii, it);
-      stamp(g.b, g.a, -g.g, ii, it);
-    }
-    bias_ = Eigen::VectorXd::Zero(num_neurons_);
-    for (const auto& src : c.current_sources) {  // bias sources: from ground into a neuron
-      if (src.to >= 0 && terminal_[static_cast<std::size_t>(src.to)] >= num_inputs_)
-        bias_(terminal_[static_cast<std::size_t>(src.to)] - num_inputs_) += src.amps;
-      if (src.from >= 0 && terminal_[static_cast<std::size_t>(src.from)] >= num_inputs_)
-        bias_(terminal_[static_cast<std::size_t>(src.from)] - num_inputs_) -= src.amps;
-    }
-    if (num_internal_ > 0) {
-      Eigen::SparseMatrix<double> lii(num_internal_, num_internal_), lit(num_internal_, t);
-      lii.setFromTriplets(ii.begin(), ii.end());
-      lit.setFromTriplets(it.begin(), it.end());
-      if (!analysed_) {
-        ldlt_.analyzePattern(lii);
-        analysed_ = true;
-      }
-      ldlt_.factorize(lii);
-      if (ldlt_.info() != Eigen::Success)
-        throw SolverError("crossbar: the wire network is singular (a wire node without a path to a "
-                          "terminal); check crossbar.wire_resistance and the conductances");
-      M_ = -ldlt_.solve(Eigen::MatrixXd(lit));
-      Y_.noalias() += Eigen::MatrixXd(lit.transpose()) * M_;
-    } else {
-      M_.resize(0, t);
-    }
-  }
-
-  /// One phase of one sample: `v` (neuron potentials, layer by layer) is the start and the result.
-  /// Returns the active-set iterations.
-  long solve(const Eigen::RowVectorXd& inputs, const Drive& drive, Eigen::VectorXd& v) {
-    const int n = num_neurons_, first_output = n - num_outputs_;
-    if (v.size() != n) v = Eigen::VectorXd::Zero(n);
-    const auto A = Y_.bottomRightCorner(n, n);
-    Eigen::VectorXd c = bias_ - Y_.bottomLeftCorner(n, num_inputs_) * inputs.transpose();
-    // Unknowns: every neuron but clamped outputs.
-    std::vector<char> known(static_cast<std::size_t>(n), 0);
-    if (drive.kind == Drive::Clamp)
-      for (int i = 0; i < num_outputs_; ++i) {
-        known[static_cast<std::size_t>(first_output + i)] = 1;
-        v(first_output + i) = drive.value(i);
-      }
-    Eigen::VectorXd diag = Eigen::VectorXd::Zero(n);
-    if (drive.kind == Drive::Nudge)
-      for (int i = 0; i < num_outputs_; ++i) {
-        diag(first_output + i) = drive.beta;
-        c(first_output + i) += drive.beta * drive.value(i);
-      }
-    // Primal-dual active set: a diode node is active (held at 0 V) while its diode conducts.
-    std::vector<char> active(static_cast<std::size_t>(n), 0);
-    for (int i = 0; i < n; ++i)
-      active[static_cast<std::size_t>(i)] = polarity_[static_cast<std::size_t>(i)] != 0 && !known[static_cast<std::size_t>(i)] &&
-                                            polarity_[static_cast<std::size_t>(i)] * v(i) <= 0.0;
-    for (long iteration = 1; iteration <= 200; ++iteration) {
-      free_.clear();
-      for (int i = 0; i < n; ++i)
-        if (!known[static_cast<std::size_t>(i)] && !active[static_cast<std::size_t>(i)]) free_.push_back(i);
-        else if (active[static_cast<std::size_t>(i)]) v(i) = 0.0;
-      const Eigen::Index f = static_cast<Eigen::Index>(free_.size());
-      Eigen::MatrixXd a(f, f);
-      Eigen::VectorXd rhs(f);
-      for (Eigen::Index p = 0; p < f; ++p) {
-        rhs(p) = c(free_[static_cast<std::size_t>(p)]);
-        for (int j = 0; j < n; ++j)
-          if (known[static_cast<std::size_t>(j)]) rhs(p) -= A(free_[static_cast<std::size_t>(p)], j) * v(j);
-        for (Eigen::Index q = 0; q < f; ++q)
-          a(p, q) = A(free_[static_cast<std::size_t>(p)], free_[static_cast<std::size_t>(q)]);
-        a(p, p) += diag(free_[static_cast<std::size_t>(p)]);
-      }
-      if (f > 0) {
-        const Eigen::VectorXd x = a.ldlt().solve(rhs);
-        for (Eigen::Index p = 0; p < f; ++p) v(free_[static_cast<std::size_t>(p)]) = x(p);
-      }
-      // Diode currents of active nodes (sign-adjusted: >= 0 when conducting the right way),
-      // sign violations of free ones.
-      const Eigen::VectorXd gradient = A * v + diag.cwiseProduct(v) - c;
-      bool changed = false;
-      for (int i = 0; i < n; ++i) {
-        const int s = polarity_[static_cast<std::size_t>(i)];
-        if (s == 0 || known[static_cast<std::size_t>(i)]) continue;
-        const bool now = active[static_cast<std::size_t>(i)] ? s * gradient(i) > 0.0 : s * v(i) < 0.0;
-        if (now != static_cast<bool>(active[static_cast<std::size_t>(i)])) {
-          active[static_cast<std::size_t>(i)] = now;
-          changed = true;
-        }
-      }
-      if (!changed) return iteration;
-    }
-    throw SolverError("crossbar: the neurons' diode set did not settle in 200 active-set iterations");
-  }
-
-  /// Potentials of every node for a batch: columns are samples; `inputs` batch x inputs,
-  /// `neurons` neurons x batch. Fills `terminals` (|T| x batch) and `internals` (|I| x batch).
-  void expand(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& neurons, Eigen::MatrixXd& terminals,
-              Eigen::MatrixXd& internals) const {
-    terminals.resize(static_cast<Eigen::Index>(terminals_.size()), inputs.rows());
-    terminals.topRows(num_inputs_) = inputs.transpose();
-    terminals.bottomRows(num_neurons_) = neurons;
-    internals.noalias() = M_ * terminals;
-  }
-
-  /// The potential of node `node` for sample b, from expand()'s matrices.
-  double potential(int node, Eigen::Index b, const Eigen::MatrixXd& terminals,
-                   const Eigen::MatrixXd& internals) const {
-    const int t = terminal_[static_cast<std::size_t>(node)];
-    return t >= 0 ? terminals(t, b) : internals(internal_[static_cast<std::size_t>(node)], b);
-  }
-
-  int num_neurons() const { return num_neurons_; }
-
- private:
-  void add_terminal(int node) {
-    terminal_[static_cast<std::size_t>(node)] = static_cast<int>(terminals_.size());
-    terminals_.push_back(node);
-  }
-  /// One Laplacian entry (row r, column q) into L_II, L_IT or Y (L_TT); ground is dropped.
-  void stamp(int r, int q, double value, std::vector<Eigen::Triplet<double>>& ii,
-             std::vector<Eigen::Triplet<double>>& it) {
-    if (r < 0 || q < 0) return;
-    const int tr = terminal_[static_cast<std::size_t>(r)], tq = terminal_[static_cast<std::size_t>(q)];
-    if (tr >= 0 && tq >= 0) Y_(tr, tq) += value;
-    else if (tr < 0 && tq < 0) ii.emplace_back(internal_[static_cast<std::size_t>(r)], internal_[static_cast<std::size_t>(q)], value);
-    else if (tr < 0) it.emplace_back(internal_[static_cast<std::size_t>(r)], tq, value);
-    // (terminal row, internal column): L_TI = L_IT^T, not stored.
-  }
-
-  const circuits::LoweredCrossbar& crossbar_;
-  std::vector<int> terminal_, internal_;  ///< per node: index among terminals / internals, or -1
-  std::vector<int> terminals_;            ///< inputs, then neurons layer by layer
-  std::vector<int> polarity_;             ///< per neuron
-  int num_inputs_ = 0, num_neurons_ = 0, num_outputs_ = 0, num_internal_ = 0;
-  Eigen::SimplicialLDLT<Eigen::SparseMatrix<double>> ldlt_;
-  bool analysed_ = false;
-  Eigen::MatrixXd M_, Y_;
-  Eigen::VectorXd bias_;
-  std::vector<int> free_;
-};
-
-}  // namespace
-
-struct CrossbarPhases::Impl {
-  Impl(const circuits::LayeredNetwork& net, const circuits::CrossbarParams& p, double unit,
-       const solvers::SolverParams& solver, const Rule& r)
-      : rule(r), crossbar(circuits::lower_to_crossbar(net, p, unit)) {
-    if (p.solver == "newton") newton = std::make_unique<NewtonPhases>(net, p, unit, solvers::newton_options(solver));
-    else reduced = std::make_unique<ReducedPhases>(net, crossbar);
-  }
-
-  /// Node potentials of every phase a rule needs, for a whole batch.
-  struct BatchStates {
-    Eigen::MatrixXd terminals, internals;  ///< reduced: per node class x batch
-    Eigen::MatrixXd full;                  ///< newton: nodes x batch
-    double at(const Impl& m, int node, Eigen::Index b) const {
-      return m.reduced ? m.reduced->potential(node, b, terminals, internals) : full(node, b);
-    }
-  };
-
-  /// Runs `drive_of(b, free outputs)` phases for every sample (nullptr drive: the free phase)
-  /// starting from `start` (or from the warm state), and collects node potentials.
-  template <typename DriveOf>
-  void run_phase(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& inputs, DriveOf drive_of,
-                 const BatchStates* start, BatchStates& out) {
-    const Eigen::Index batch = inputs.rows();
-    if (reduced) {
-      Eigen::MatrixXd neurons(reduced->num_neurons(), batch);
-      for (Eigen::Index b = 0; b < batch; ++b) {
-        Eigen::VectorXd v = start ? Eigen::VectorXd(start->terminals.col(b).tail(reduced->num_neurons())) : warm;
-        iterations += reduced->solve(inputs.row(b), drive_of(b), v);
-        neurons.col(b) = v;
-        if (!start) warm = v;
-      }
-      reduced->expand(inputs, neurons, out.terminals, out.internals);
-    } else {
-      out.full.resize(crossbar.lowered.circuit.num_nodes(), batch);
-      for (Eigen::Index b = 0; b < batch; ++b) {
-        Eigen::VectorXd v = start ? Eigen::VectorXd(start->full.col(b)) : warm;
-        iterations += newton->solve(net, inputs.row(b), drive_of(b), v);
-        out.full.col(b) = v;
-        if (!start) warm = v;
-      }
-    }
-  }
-
-  void prepare(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& inputs) {
-    crossbar.lowered.update(net, inputs.row(0));  // conductances and biases of this batch
-    if (reduced) reduced->prepare(crossbar.lowered.circuit);
-  }
-
-  Eigen::RowVectorXd outputs_of(const BatchStates& s, Eigen::Index b) const {
-    const auto& nodes = crossbar.lowered.layer_nodes.back();
-    Eigen::RowVectorXd o(static_cast<Eigen::Index>(nodes.size()));
-    for (std::size_t i = 0; i < nodes.size(); ++i) o(static_cast<Eigen::Index>(i)) = s.at(*this, nodes[i], b);
-    return o;
-  }
-
-  /// Adds scale * (1/2 (dV_a^2 - dV_b^2), -(v_a - v_b)) summed over the batch to `out`.
-  void accumulate(const circuits::LayeredNetwork& net, const BatchStates& a, const BatchStates& b,
-                  Eigen::Index batch, double scale, ParameterGradient& out) const {
-    const auto& layer_nodes = crossbar.lowered.layer_nodes;
-    for (int l = 0; l < net.num_weight_layers(); ++l) {
-      const auto& devices = crossbar.device_nodes[static_cast<std::size_t>(l)];
-      double* w = out.weights[static_cast<std::size_t>(l)].data();
-      const Eigen::Index rows = out.weights[static_cast<std::size_t>(l)].rows();
-      std::size_t k = 0;
-      for (int j = 0; j < net.sizes[static_cast<std::size_t>(l)]; ++j)
-        for (int i = 0; i < net.sizes[static_cast<std::size_t>(l) + 1]; ++i, ++k) {
-          double sum = 0.0;
-          for (Eigen::Index s = 0; s < batch; ++s) {
-            const double da = a.at(*this, devices[k].first, s) - a.at(*this, devices[k].second, s);
-            const double db = b.at(*this, devices[k].first, s) - b.at(*this, devices[k].second, s);
-            sum += da * da - db * db;
-          }
-          w[j + i * rows] += scale * 0.5 * sum;  // column-major (j, i)
-        }
-      if (net.has_biases)
-        for (int i = 0; i < net.sizes[static_cast<std::size_t>(l) + 1]; ++i) {
-          const int node = layer_nodes[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)];
-          double sum = 0.0;
-          for (Eigen::Index s = 0; s < batch; ++s) sum += a.at(*this, node, s) - b.at(*this, node, s);
-          out.biases[static_cast<std::size_t>(l)](i) -= scale * sum;
-        }
-    }
-  }
-
-  Rule rule;
-  circuits::LoweredCrossbar crossbar;
-  std::unique_ptr<ReducedPhases> reduced;
-  std::unique_ptr<NewtonPhases> newton;
-  Eigen::VectorXd warm;  ///< the last free solution: the next sample's starting point
-  long iterations = 0;
-  BatchStates free_states, plus_states, minus_states;
-};
-
-CrossbarPhases::CrossbarPhases(const circuits::LayeredNetwork& net,
-                               const circuits::CrossbarParams& params, double g_unit,
-                               const solvers::SolverParams& solver, const Rule& rule) {
-  if (rule.kind == RuleKind::ExactGradient)
-    throw ConfigError("learning.rule", "\"exact\"",
+void check_crossbar_plan(const PhasePlan& plan) {
+  if (plan.exact)
+    throw ConfigError("learning.rule", "\"" + plan.name + "\"",
                       "needs the layered view; a crossbar with wires is trained by ep, chl or cl");
-  impl_ = std::make_unique<Impl>(net, params, g_unit, solver, rule);
 }
 
-CrossbarPhases::~CrossbarPhases() = default;
+CrossbarExecutor::CrossbarExecutor(const circuits::LayeredNetwork& net,
+                                   const circuits::CrossbarParams& params, double g_unit,
+                                   const solvers::NewtonOptions& newton_options)
+    : solver_(net, params, g_unit, newton_options), solver_name_(params.solver) {}
 
-const circuits::LoweredCrossbar& CrossbarPhases::circuit() const { return impl_->crossbar; }
-
-long CrossbarPhases::take_iterations() {
-  const long n = impl_->iterations;
-  impl_->iterations = 0;
-  return n;
-}
-
-void CrossbarPhases::predict(const circuits::LayeredNetwork& net,
-                             const Eigen::MatrixXd& input_voltages, Eigen::MatrixXd& outputs) {
-  Impl& m = *impl_;
-  m.prepare(net, input_voltages);
-  m.run_phase(net, input_voltages, [](Eigen::Index) { return Drive{}; }, nullptr, m.free_states);
+void CrossbarExecutor::predict(const circuits::LayeredNetwork& net,
+                               const Eigen::MatrixXd& input_voltages, Eigen::MatrixXd& outputs) {
+  states_.resize(std::max<std::size_t>(states_.size(), 1));
+  solver_.prepare(net, input_voltages);
+  solver_.run_phase(
+      net, input_voltages, [](Eigen::Index) { return solvers::CrossbarDrive{}; }, nullptr,
+      states_[0]);
   outputs.resize(input_voltages.rows(), net.num_outputs());
-  for (Eigen::Index b = 0; b < input_voltages.rows(); ++b) outputs.row(b) = m.outputs_of(m.free_states, b);
+  for (Eigen::Index b = 0; b < input_voltages.rows(); ++b)
+    outputs.row(b) = solver_.outputs(states_[0], b);
 }
 
-void CrossbarPhases::direction(const circuits::LayeredNetwork& net,
-                               const Eigen::MatrixXd& input_voltages,
-                               const Eigen::MatrixXd& targets, Eigen::MatrixXd& free_outputs,
-                               ParameterGradient& direction) {
-  Impl& m = *impl_;
-  const Rule& rule = m.rule;
+void CrossbarExecutor::direction(const PhasePlan& plan, const circuits::LayeredNetwork& net,
+                                 const Eigen::MatrixXd& input_voltages,
+                                 const Eigen::MatrixXd& targets, Eigen::MatrixXd& free_outputs,
+                                 ParameterGradient& direction) {
+  check_crossbar_plan(plan);
   for (auto& w : direction.weights) w.setZero();
   for (auto& b : direction.biases) b.setZero();
   predict(net, input_voltages, free_outputs);
-  const bool chl = rule.kind == RuleKind::ContrastiveHebbian;
-  const bool ep = rule.kind == RuleKind::EquilibriumPropagation;
-  const bool want_plus = chl || rule.variant != EpVariant::Negative;
-  const bool want_minus = !chl && rule.variant != EpVariant::Positive;
-  // The nudged or clamped phases start from the free state. EP nudges by +-beta towards the
-  // target, CHL clamps the outputs to the target, CL to o +- eta (y - o).
-  auto drive = [&](int sign) {
-    return [&, sign](Eigen::Index b) {
-      Drive d;
+  states_.resize(plan.phases.size());
+  // The nudged or clamped phases start from the free state: EP nudges by sign beta towards the
+  // target, CHL clamps the outputs to the target, CL to o + sign eta (y - o).
+  for (std::size_t k = 1; k < plan.phases.size(); ++k) {
+    const Phase& phase = plan.phases[k];
+    auto drive = [&](Eigen::Index b) {
+      solvers::CrossbarDrive d;
       const Eigen::RowVectorXd y = targets.row(b);
-      if (ep) {
-        d.kind = Drive::Nudge;
-        d.beta = sign * rule.beta;
-        d.value = y;
-      } else {
-        d.kind = Drive::Clamp;
-        const Eigen::RowVectorXd o = free_outputs.row(b);
-        d.value = chl ? y : Eigen::RowVectorXd(o + sign * rule.eta * (y - o));
+      switch (phase.drive) {
+        case Phase::Drive::free:
+          break;
+        case Phase::Drive::nudge:
+          d.kind = solvers::CrossbarDrive::Nudge;
+          d.beta = phase.sign * plan.beta;
+          d.value = y;
+          break;
+        case Phase::Drive::clamp_target:
+          d.kind = solvers::CrossbarDrive::Clamp;
+          d.value = y;
+          break;
+        case Phase::Drive::clamp_coupled: {
+          d.kind = solvers::CrossbarDrive::Clamp;
+          const Eigen::RowVectorXd o = free_outputs.row(b);
+          d.value = o + phase.sign * plan.eta * (y - o);
+          break;
+        }
       }
       return d;
     };
-  };
-  if (want_plus) m.run_phase(net, input_voltages, drive(+1), &m.free_states, m.plus_states);
-  if (want_minus) m.run_phase(net, input_voltages, drive(-1), &m.free_states, m.minus_states);
-  const double strength = ep ? rule.beta : rule.kind == RuleKind::CoupledLearning ? rule.eta : 1.0;
-  const double scale = (want_plus && want_minus ? 0.5 : 1.0) / strength /
-                       static_cast<double>(input_voltages.rows());
+    solver_.run_phase(net, input_voltages, drive, &states_[0], states_[k]);
+  }
   const Eigen::Index batch = input_voltages.rows();
-  if (want_plus && want_minus) m.accumulate(net, m.plus_states, m.minus_states, batch, scale, direction);
-  else if (want_plus) m.accumulate(net, m.plus_states, m.free_states, batch, scale, direction);
-  else m.accumulate(net, m.free_states, m.minus_states, batch, scale, direction);
+  accumulate(net, states_[plan.a], states_[plan.b], batch,
+             plan.scale / static_cast<double>(batch), direction);
+}
+
+void CrossbarExecutor::accumulate(const circuits::LayeredNetwork& net,
+                                const solvers::CrossbarStates& a,
+                                const solvers::CrossbarStates& b, Eigen::Index batch,
+                                double scale, ParameterGradient& out) const {
+  const auto& layer_nodes = circuit().lowered.layer_nodes;
+  for (int l = 0; l < net.num_weight_layers(); ++l) {
+    const auto& devices = circuit().device_nodes[static_cast<std::size_t>(l)];
+    double* w = out.weights[static_cast<std::size_t>(l)].data();
+    const Eigen::Index rows = out.weights[static_cast<std::size_t>(l)].rows();
+    std::size_t k = 0;
+    for (int j = 0; j < net.sizes[static_cast<std::size_t>(l)]; ++j)
+      for (int i = 0; i < net.sizes[static_cast<std::size_t>(l) + 1]; ++i, ++k) {
+        double sum = 0.0;
+        for (Eigen::Index s = 0; s < batch; ++s) {
+          const double da = solver_.potential(a, devices[k].first, s) - solver_.potential(a, devices[k].second, s);
+          const double db = solver_.potential(b, devices[k].first, s) - solver_.potential(b, devices[k].second, s);
+          sum += da * da - db * db;
+        }
+        w[j + i * rows] += scale * 0.5 * sum;  // column-major (j, i)
+      }
+    if (net.has_biases)
+      for (int i = 0; i < net.sizes[static_cast<std::size_t>(l) + 1]; ++i) {
+        const int node = layer_nodes[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)];
+        double sum = 0.0;
+        for (Eigen::Index s = 0; s < batch; ++s) sum += solver_.potential(a, node, s) - solver_.potential(b, node, s);
+        out.biases[static_cast<std::size_t>(l)](i) -= scale * sum;
+      }
+  }
 }
 
 }  // namespace physlearn::learning

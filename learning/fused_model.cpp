@@ -4,9 +4,8 @@
 
 #include "core/binary.h"
 #include "learning/contrast_step.h"
-#include "learning/ep.h"
-#include "learning/experiment.h"
-#include "learning/transfer.h"
+#include "circuits/network_io.h"
+#include "learning/executor.h"
 #include "solvers/coordinate_descent.h"
 
 namespace physlearn::learning {
@@ -27,21 +26,19 @@ class FusedModel final : public Model {
  public:
   using Matrix = solvers::MatrixX<Scalar>;
 
-  explicit FusedModel(const ExperimentConfig& config)
-      : lp_(config.learning),
-        net_(circuits::build_drn(config.network, static_cast<std::uint64_t>(config.seed))),
-        variant_(parse_ep_variant(lp_.variant, "learning.variant")),
-        solver_(config.solver.sweeps, config.solver.tolerance, config.solver.max_sweeps),
-        step_(lp_.momentum, lp_.lr_weights, lp_.lr_biases, lp_.lr_decay, lp_.g_min, lp_.g_max),
+  FusedModel(circuits::LayeredNetwork net, PhasePlan plan,
+             const solvers::LayeredSolverOptions& solver, const OptimizerSettings& optimizer,
+             double g_min, double g_max)
+      : net_(std::move(net)),
+        plan_(std::move(plan)),
+        solver_(solver.sweeps, solver.tolerance, solver.max_sweeps),
+        step_(optimizer.momentum, optimizer.lr_weights, optimizer.lr_biases, optimizer.lr_decay,
+              g_min, g_max),
         precision_(std::is_same_v<Scalar, float> ? "float32" : "float64") {
-    if (!config.initial_network.empty()) {  // a trained network to start from, set exactly
-      load_network(config.initial_network, net_);
-      for (auto& w : net_.weights) w = w.cwiseMax(lp_.g_min).cwiseMin(lp_.g_max);
-    }
     // The network's arrays live here, in Scalar, for the whole run; net_ keeps the shapes,
     // polarities and gains (and float64 copies only when conductances() asks).
     for (auto& w : net_.weights) {
-      weights_.push_back(w.cwiseMax(lp_.g_min).cwiseMin(lp_.g_max).template cast<Scalar>());
+      weights_.push_back(w.cwiseMax(g_min).cwiseMin(g_max).template cast<Scalar>());
       w = Eigen::MatrixXd();
     }
     for (const auto& b : net_.biases) biases_.push_back(b.template cast<Scalar>());
@@ -54,7 +51,7 @@ class FusedModel final : public Model {
     return n;
   }
   std::string description() const override {
-    return "DRN " + circuits::sizes_text(net_.sizes) + ", rule ep-" + lp_.variant +
+    return "DRN " + circuits::sizes_text(net_.sizes) + ", rule " + plan_.name +
            ", solver layered (" + precision_ + ", fused)";
   }
 
@@ -63,14 +60,14 @@ class FusedModel final : public Model {
     set_voltages(inputs);
     targets_ = targets.cast<Scalar>();
     solver_.set_inputs(arrays(), voltages_);
-    reset(free_, net_, inputs.rows());
-    solver_.relax(arrays(), Nudge::free(), free_);
-    const EpContrast<Scalar> contrast = ep_nudged_phases(
-        variant_, lp_.beta, targets_, free_, plus_, minus_,
-        [this](const Nudge& nudge, State& state) { solver_.relax(arrays(), nudge, state); });
-    step_.apply(weights_, biases_, net_.has_biases, voltages_, *contrast.a, *contrast.b,
-                contrast.scale, &input_sums_);
-    outputs = free_.outputs().template cast<double>();
+    states_.resize(plan_.phases.size());
+    reset(states_[0], net_, inputs.rows());
+    run_layered_plan(plan_, targets_, states_, clamps_, [this](const Nudge& nudge, State& state) {
+      solver_.relax(arrays(), nudge, state);
+    });
+    step_.apply(weights_, biases_, net_.has_biases, voltages_, states_[plan_.a], states_[plan_.b],
+                plan_.scale, &input_sums_);
+    outputs = states_[0].outputs().template cast<double>();
   }
 
   void predict(const Eigen::MatrixXd& inputs, Eigen::MatrixXd& outputs) override {
@@ -89,7 +86,7 @@ class FusedModel final : public Model {
       trained.weights[l] = weights_[l].template cast<double>();
       trained.biases[l] = biases_[l].template cast<double>();
     }
-    save_network(trained, out_dir + "/network.json");
+    circuits::save_network(trained, out_dir + "/network.json");
   }
 
   json save_state() const override {
@@ -137,9 +134,8 @@ class FusedModel final : public Model {
     if (net_.inverted_inputs) voltages_.rightCols(n) = -voltages_.leftCols(n);
   }
 
-  LearningParams lp_;
   circuits::LayeredNetwork net_;
-  EpVariant variant_;
+  PhasePlan plan_;
   solvers::BlockCoordinateDescent<Scalar> solver_;
   ContrastStep<Scalar> step_;
   std::string precision_;
@@ -147,27 +143,24 @@ class FusedModel final : public Model {
   std::vector<solvers::RowVectorX<Scalar>> biases_;
   solvers::InputLayerSums<Scalar> input_sums_;  ///< kept by step_ as it rewrites weights_[0]
   Matrix voltages_, targets_;
-  State free_, plus_, minus_, evaluated_;
+  std::vector<State> states_;  ///< per phase of the plan
+  std::vector<Matrix> clamps_;
+  State evaluated_;
   mutable std::vector<Eigen::MatrixXd> exported_;
 };
 
 }  // namespace
 
-bool fused_model_applies(const ExperimentConfig& config, std::string* reason) {
-  std::string why;
-  if (config.learning.rule != "ep") why = "needs learning.rule \"ep\"";
-  else if (config.solver.type != "layered") why = "needs solver.type \"layered\"";
-  else if (config.has_chip) why = "needs ideal devices (no chip section)";
-  else if (config.learning.alignment_every > 0) why = "needs learning.alignment_every 0";
-  else if (config.network.diode != "ideal" && config.network.diode != "none")
-    why = "needs network.diode \"ideal\" or \"none\"";
-  if (reason) *reason = why;
-  return why.empty();
-}
-
-std::unique_ptr<Model> make_fused_model(const ExperimentConfig& config) {
-  if (model_precision(config) == "float32") return std::make_unique<FusedModel<float>>(config);
-  return std::make_unique<FusedModel<double>>(config);
+std::unique_ptr<Model> make_fused_model(bool float32, circuits::LayeredNetwork net,
+                                        PhasePlan plan,
+                                        const solvers::LayeredSolverOptions& solver,
+                                        const OptimizerSettings& optimizer, double g_min,
+                                        double g_max) {
+  if (float32)
+    return std::make_unique<FusedModel<float>>(std::move(net), std::move(plan), solver, optimizer,
+                                               g_min, g_max);
+  return std::make_unique<FusedModel<double>>(std::move(net), std::move(plan), solver, optimizer,
+                                              g_min, g_max);
 }
 
 }  // namespace physlearn::learning

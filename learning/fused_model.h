@@ -1,6 +1,6 @@
 #pragma once
 /// The fast path of the commonest experiment: a DRN with ideal devices (no chip section) trained
-/// by EP on the layered solver, without alignment logging. It computes what CircuitModel computes
+/// by EP on the layered solver, without alignment logging. It computes what the Trainer computes
 /// (the same phases, the same EP estimate, the same momentum step and clipping; equal up to
 /// rounding), in float64 or float32 (model_precision), with the work of a mini-batch arranged
 /// for speed:
@@ -13,15 +13,21 @@
 #include <memory>
 #include <string>
 
+#include "circuits/drn.h"
 #include "learning/model.h"
+#include "learning/rule.h"
+#include "learning/trainer.h"
+#include "solvers/equilibrium.h"
 
 namespace physlearn::learning {
 
-/// True when the fused model trains `config`; otherwise, when `reason` is given, says why not.
-bool fused_model_applies(const ExperimentConfig& config, std::string* reason = nullptr);
-
-/// The fused model in the precision model_precision(config) gives; `config` must satisfy
-/// fused_model_applies.
-std::unique_ptr<Model> make_fused_model(const ExperimentConfig& config);
+/// The fused model of `plan` (an EP plan) on `net` (its starting conductances, e.g. an initial
+/// network's, taken exactly) in float32 or float64. The gate that decides where it trains is one
+/// function, fused_model_applies (learning/model.h).
+std::unique_ptr<Model> make_fused_model(bool float32, circuits::LayeredNetwork net,
+                                        PhasePlan plan,
+                                        const solvers::LayeredSolverOptions& solver,
+                                        const OptimizerSettings& optimizer, double g_min,
+                                        double g_max);
 
 }  // namespace physlearn::learning

@@ -1,6 +1,7 @@
 #pragma once
-/// What the training loop trains: a resistive network with a local rule, or the digital baseline.
-/// The loop (learning/experiment.cpp) gives both the same data order, epochs and batch size.
+/// What the training loop trains: a resistive network with a local rule (learning/trainer.h, or
+/// its fused kernel learning/fused_model.h), or the digital baseline (learning/baseline.h). The
+/// loop (orchestration/runner.h) gives every model the same data order, epochs and batch size.
 #include <Eigen/Dense>
 #include <memory>
 #include <string>
@@ -9,8 +10,6 @@
 #include "core/schema.h"
 
 namespace physlearn::learning {
-
-struct ExperimentConfig;
 
 /// Per-layer agreement between a rule's update direction and the exact gradient.
 struct LayerAlignment {
@@ -41,7 +40,7 @@ class Model {
   virtual void save(const std::string& /*out_dir*/) {}
   /// Trainable conductances per layer (for histograms and checks); empty for the baseline.
   virtual std::vector<const Eigen::MatrixXd*> conductances() const { return {}; }
-  /// The complete training state for a checkpoint (learning/checkpoint.h): parameters, optimiser
+  /// The complete training state for a checkpoint (orchestration/checkpoint.h): parameters, optimiser
   /// (velocities, decayed rates), devices and every random generator, counters; values exact.
   virtual json save_state() const {
     throw Error("checkpoints: the model " + description() + " cannot save its state");
@@ -56,14 +55,5 @@ class Model {
 /// For Model::load_state: throws physlearn::Error naming `where` unless state["kind"] is `kind`
 /// (the state of another model).
 void expect_state_kind(const json& state, const std::string& kind, const std::string& where);
-
-/// The arithmetic of the model the experiment asks for, "float32" or "float64": solver.precision,
-/// with "auto" resolved to float32 where the fused EP path (learning/fused_model.h) or the backprop
-/// baseline trains, float64 elsewhere.
-std::string model_precision(const ExperimentConfig& config);
-
-/// The model the experiment asks for: learning.rule "backprop" gives the ReLU baseline, any other
-/// rule the resistive network. Throws ConfigError when a combination does not apply.
-std::unique_ptr<Model> make_model(const ExperimentConfig& config, int num_inputs, int num_classes);
 
 }  // namespace physlearn::learning

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "core/binary.h"
 
 namespace physlearn::learning {
 
@@ -59,22 +58,17 @@ void BasicSgdMomentum<Scalar>::end_epoch() {
 
 template <typename Scalar>
 json BasicSgdMomentum<Scalar>::state() const {
-  return {{"lr_weights", encode_array(lr_weights_.data(), lr_weights_.size())},
-          {"lr_biases", encode_array(lr_biases_.data(), lr_biases_.size())},
-          {"velocity_weights", encode_matrices(velocity_weights_)},
-          {"velocity_biases", encode_matrices(velocity_biases_)}};
+  return write_optimizer_state(lr_weights_, lr_biases_, "velocity_weights", velocity_weights_,
+                               "velocity_biases", velocity_biases_);
 }
 
 template <typename Scalar>
 void BasicSgdMomentum<Scalar>::set_state(const json& state, const std::string& where) {
-  lr_weights_ = decode_array<double>(member(state, "lr_weights", where), lr_weights_.size(),
-                                     where + ".lr_weights");
-  lr_biases_ = decode_array<double>(member(state, "lr_biases", where), lr_biases_.size(),
-                                    where + ".lr_biases");
-  decode_matrices(member(state, "velocity_weights", where), velocity_weights_, false,
-                  where + ".velocity_weights");
-  decode_matrices(member(state, "velocity_biases", where), velocity_biases_, false,
-                  where + ".velocity_biases");
+  read_optimizer_state(state, where, lr_weights_, lr_biases_, "velocity_weights",
+                       velocity_weights_, "velocity_biases", velocity_biases_);
+  // One velocity per layer; a layer's is made at its first step when the checkpoint has none.
+  velocity_weights_.resize(lr_weights_.size());
+  velocity_biases_.resize(lr_biases_.size());
 }
 
 template class BasicSgdMomentum<double>;

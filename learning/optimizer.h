@@ -6,9 +6,50 @@
 #include <Eigen/Dense>
 #include <vector>
 
+#include "core/binary.h"
 #include "core/schema.h"
 
 namespace physlearn::learning {
+
+/// The checkpoint form of an optimiser's state, shared by every optimiser here (SgdMomentum,
+/// learning/contrast_step.h's ContrastStep): the learning rates decayed so far, weights and
+/// biases apart (keys lr_weights, lr_biases), and its momentum arrays for weights and biases
+/// under the optimiser's own keys, bit for bit (core/binary.h).
+template <class WeightMatrix, class BiasMatrix>
+json write_optimizer_state(const std::vector<double>& lr_weights,
+                           const std::vector<double>& lr_biases, const char* weights_key,
+                           const std::vector<WeightMatrix>& weights, const char* biases_key,
+                           const std::vector<BiasMatrix>& biases) {
+  return {{"lr_weights", encode_array(lr_weights.data(), lr_weights.size())},
+          {"lr_biases", encode_array(lr_biases.data(), lr_biases.size())},
+          {weights_key, encode_matrices(weights)},
+          {biases_key, encode_matrices(biases)}};
+}
+
+/// Reads what write_optimizer_state wrote into an optimiser made with the same number of layers:
+/// the rates must have that count; the momentum arrays are at most one per layer, and each list
+/// takes the stored count (an optimiser makes its arrays at its first step). An Error naming
+/// `where` and the key otherwise.
+template <class WeightMatrix, class BiasMatrix>
+void read_optimizer_state(const json& state, const std::string& where,
+                          std::vector<double>& lr_weights, std::vector<double>& lr_biases,
+                          const char* weights_key, std::vector<WeightMatrix>& weights,
+                          const char* biases_key, std::vector<BiasMatrix>& biases) {
+  lr_weights = decode_array<double>(member(state, "lr_weights", where), lr_weights.size(),
+                                    where + ".lr_weights");
+  lr_biases = decode_array<double>(member(state, "lr_biases", where), lr_biases.size(),
+                                   where + ".lr_biases");
+  const json& w = member(state, weights_key, where);
+  const json& b = member(state, biases_key, where);
+  if (!w.is_array() || w.size() > lr_weights.size())
+    throw Error(where + "." + weights_key + ": must hold at most one matrix per layer");
+  if (!b.is_array() || b.size() > lr_biases.size())
+    throw Error(where + "." + biases_key + ": must hold at most one matrix per layer");
+  weights.resize(w.size());
+  biases.resize(b.size());
+  decode_matrices(w, weights, false, where + "." + weights_key);
+  decode_matrices(b, biases, false, where + "." + biases_key);
+}
 
 template <typename Scalar>
 class BasicSgdMomentum {

@@ -1,81 +1,86 @@
-#include "learning/rules.h"
+/// The registry of learning rules: one line per rule (learning/rule.h). Each rule's file under
+/// learning/rules/ defines its entry.
+#include "learning/rule.h"
 
 namespace physlearn::learning {
 
-std::string Rule::name() const {
-  const char* v = variant == EpVariant::Positive ? "positive"
-                  : variant == EpVariant::Negative ? "negative" : "centered";
-  switch (kind) {
-    case RuleKind::EquilibriumPropagation: return std::string("ep-") + v;
-    case RuleKind::CoupledLearning: return std::string("cl-") + v;
-    case RuleKind::ContrastiveHebbian: return "chl";
-    case RuleKind::ExactGradient: return "exact";
-  }
-  return "?";
+Rule ep_rule();        // learning/rules/ep.cpp
+Rule chl_rule();       // learning/rules/chl.cpp
+Rule cl_rule();        // learning/rules/cl.cpp
+Rule exact_rule();     // learning/rules/exact.cpp
+Rule backprop_rule();  // learning/rules/backprop.cpp
+
+const std::vector<Rule>& rules() {
+  static const std::vector<Rule> all = {ep_rule(), chl_rule(), cl_rule(), exact_rule(),
+                                        backprop_rule()};
+  return all;
 }
 
-Rule make_rule(const std::string& rule, const std::string& variant, double beta, double eta,
-               const std::string& path) {
-  Rule r;
-  r.beta = beta;
-  r.eta = eta;
-  if (rule == "ep") r.kind = RuleKind::EquilibriumPropagation;
-  else if (rule == "chl") r.kind = RuleKind::ContrastiveHebbian;
-  else if (rule == "cl") r.kind = RuleKind::CoupledLearning;
-  else if (rule == "exact") r.kind = RuleKind::ExactGradient;
-  else throw ConfigError(path, "\"" + rule + "\"", "must be one of: ep, chl, cl, exact");
-  r.variant = parse_ep_variant(variant, "learning.variant");
-  return r;
+namespace {
+
+std::string list(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
+  return text;
 }
 
-void rule_direction(const Rule& rule, const circuits::LayeredNetwork& net,
-                    solvers::EquilibriumSolver& solver, const Eigen::MatrixXd& input_voltages,
-                    const Eigen::MatrixXd& targets, solvers::LayeredState& free,
-                    ParameterGradient& direction) {
-  using solvers::PhaseNudge;
-  switch (rule.kind) {
-    case RuleKind::EquilibriumPropagation:
-      ep_gradient(net, solver, input_voltages, targets, rule.variant, rule.beta, free, direction);
-      return;
-    case RuleKind::ExactGradient:
-      solver.set_inputs(net, input_voltages);
-      free = solvers::LayeredState::zeros(net, input_voltages.rows());
-      solver.relax(net, PhaseNudge::free(), free);
-      direction = exact_gradient(net, input_voltages, free, targets);
-      return;
-    case RuleKind::ContrastiveHebbian: {
-      solver.set_inputs(net, input_voltages);
-      free = solvers::LayeredState::zeros(net, input_voltages.rows());
-      solver.relax(net, PhaseNudge::free(), free);
-      solvers::LayeredState clamped = free;
-      solver.relax(net, PhaseNudge::clamped(targets), clamped);
-      energy_contrast(net, input_voltages, clamped, free, 1.0, direction);
-      return;
-    }
-    case RuleKind::CoupledLearning: {
-      solver.set_inputs(net, input_voltages);
-      free = solvers::LayeredState::zeros(net, input_voltages.rows());
-      solver.relax(net, PhaseNudge::free(), free);
-      const Eigen::MatrixXd error = targets - free.outputs();
-      solvers::LayeredState plus = free, minus = free;
-      Eigen::MatrixXd clamp_plus, clamp_minus;
-      if (rule.variant != EpVariant::Negative) {
-        clamp_plus = free.outputs() + rule.eta * error;
-        solver.relax(net, PhaseNudge::clamped(clamp_plus), plus);
-      }
-      if (rule.variant != EpVariant::Positive) {
-        clamp_minus = free.outputs() - rule.eta * error;
-        solver.relax(net, PhaseNudge::clamped(clamp_minus), minus);
-      }
-      if (rule.variant == EpVariant::Positive)
-        energy_contrast(net, input_voltages, plus, free, 1.0 / rule.eta, direction);
-      else if (rule.variant == EpVariant::Negative)
-        energy_contrast(net, input_voltages, free, minus, 1.0 / rule.eta, direction);
-      else
-        energy_contrast(net, input_voltages, plus, minus, 0.5 / rule.eta, direction);
-      return;
-    }
+}  // namespace
+
+std::vector<std::string> rule_names() {
+  std::vector<std::string> out;
+  for (const Rule& r : rules()) out.push_back(r.name);
+  return out;
+}
+
+std::vector<std::string> compare_names() {
+  std::vector<std::string> out;
+  for (const Rule& r : rules())
+    for (const auto& n : r.names) out.push_back(n.first);
+  return out;
+}
+
+const Rule& find_rule(const std::string& name, const std::string& path) {
+  for (const Rule& r : rules())
+    if (r.name == name) return r;
+  throw ConfigError(path, "\"" + name + "\"", "must be one of: " + list(rule_names()));
+}
+
+std::pair<std::string, std::string> parse_compare_name(const std::string& name,
+                                                       const std::string& path) {
+  for (const Rule& r : rules())
+    for (const auto& n : r.names)
+      if (n.first == name) return {r.name, n.second};
+  throw ConfigError(path, "\"" + name + "\"", "must be one of: " + list(compare_names()));
+}
+
+PhasePlan make_plan(const RuleSettings& settings, const std::string& path) {
+  const Rule& rule = find_rule(settings.rule, path);
+  if (rule.digital)
+    throw ConfigError(path, "\"" + settings.rule + "\"",
+                      "is the digital baseline, which runs no phases on a circuit");
+  return rule.plan(settings);
+}
+
+PhasePlan signed_plan(const std::string& rule, const std::string& variant, double strength,
+                      Phase::Drive drive, const std::string& label, const std::string& path) {
+  std::vector<double> signs;
+  PhasePlan plan;
+  if (variant == "positive") {
+    signs = {1.0};
+    plan.a = 1, plan.b = 0, plan.scale = 1.0 / strength;
+  } else if (variant == "negative") {
+    signs = {-1.0};
+    plan.a = 0, plan.b = 1, plan.scale = 1.0 / strength;
+  } else if (variant == "centered") {
+    signs = {1.0, -1.0};
+    plan.a = 1, plan.b = 2, plan.scale = 0.5 / strength;
+  } else {
+    throw ConfigError(path, "\"" + variant + "\"", "must be one of: positive, negative, centered");
   }
+  plan.name = rule + "-" + variant;
+  plan.phases.push_back({Phase::Drive::free, 1.0, "free"});
+  for (double sign : signs) plan.phases.push_back({drive, sign, label + (sign > 0 ? "+" : "-")});
+  return plan;
 }
 
 }  // namespace physlearn::learning

@@ -5,10 +5,14 @@
 /// outputs, and a starting state; the solver relaxes the state to the equilibrium of
 ///   E(v) + beta * 1/2 ||o - y||^2,
 /// i.e. the steady state of the circuit with the current beta (y - o) injected into every output.
-/// Implementations: exact layer-wise block coordinate descent (ideal diodes), Newton on the lowered
-/// circuit (any diode), and later SPICE and transient solvers.
+/// Implementations, registered by name (solver_types(), the experiment's solver.type): exact
+/// layer-wise block coordinate descent (ideal diodes), Newton on the lowered circuit (any diode),
+/// ngspice in process, and transients in time (IDA).
 #include <Eigen/Dense>
+#include <functional>
+#include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -44,39 +48,89 @@ struct PhasePhysics {
   long events = 0;         ///< ideal-diode switches
 };
 
-/// The "solver" section of an experiment.
-struct SolverParams {
-  std::string type = "layered";  ///< "layered", "newton", "ngspice" or "transient"
-  int sweeps = 4;                ///< layered: sweeps per phase (when tolerance is 0)
-  double tolerance = 0.0;        ///< layered: stop when max |dv| of a sweep is below this (V)
-  int max_sweeps = 1000;         ///< layered: cap when tolerance > 0
-  /// Arithmetic of the phases and the update: "auto" (float32 where the fused EP path of
-  /// learning/fused_model.h or the backprop baseline trains, float64 elsewhere), "float64", or
-  /// "float32" (only where the fused path or the baseline trains)
-  std::string precision = "auto";
-  double newton_abstol = 1e-14;  ///< newton: KCL residual tolerance (A)
-  double newton_vntol = 1e-12;   ///< newton: update tolerance (V)
-  int newton_max_iterations = 200;
-  double ngspice_reltol = 1e-12;  ///< ngspice: .options reltol
-  double ngspice_abstol = 1e-15;  ///< ngspice: .options abstol (A)
-  double ngspice_vntol = 1e-12;   ///< ngspice: .options vntol (V)
-  double ngspice_ideal_diode_emission = 1e-8;  ///< ngspice: N of the steep model of ideal diodes
-  bool ngspice_verbose = false;                ///< ngspice: echo its output to stderr
-  // transient: every phase simulated in time (solvers/transient_layered.h). `physlearn simulate`
-  // reads these keys whatever solver.type is.
-  /// F per node of each non-input layer (hidden..., output); one value: every layer.
-  std::vector<double> transient_capacitance = {1e-12};
-  double transient_rtol = 1e-8;              ///< IDA relative tolerance
-  double transient_atol = 1e-10;             ///< V: IDA absolute tolerance of node potentials
-  std::string transient_settle = "final";    ///< "final" (|v - v_dc|) or "slew" (|dv/dt|)
-  double transient_final_tol = 1e-6;         ///< V: "final" settling tolerance
-  double transient_slew_tol = 1e6;           ///< V/s: "slew" settling tolerance
-  double transient_hold = 1.0;               ///< criterion must hold until t_s (1 + hold)
-  double transient_max_duration = 1e-6;      ///< s: a phase not settled by then fails
-  int transient_max_steps = 100000;          ///< IDA steps per phase and sample
+/// Options of solver.type "layered": exact block coordinate descent (solvers/coordinate_descent.h).
+struct LayeredSolverOptions {
+  int sweeps = 4;          ///< sweeps per phase (when tolerance is 0)
+  double tolerance = 0.0;  ///< V: stop when max |dv| of a sweep is below this (0: fixed sweeps)
+  int max_sweeps = 1000;   ///< most sweeps when tolerance > 0
 };
 
-void describe(Schema& schema, SolverParams& params);
+void describe(Schema& schema, LayeredSolverOptions& options);
+
+/// The options of one solver type behind one face, so that SolverParams can hold those of every
+/// registered type: copied deeply (clone), described by the type's own describe(Schema&, Options&).
+class SolverOptions {
+ public:
+  virtual ~SolverOptions() = default;
+  virtual std::unique_ptr<SolverOptions> clone() const = 0;
+  /// Binds the options' members to keys of `schema`.
+  virtual void describe_into(Schema& schema) = 0;
+};
+
+/// SolverOptions holding an `Options` struct; describe(Schema&, Options&) must exist.
+template <class Options>
+class SolverOptionsOf final : public SolverOptions {
+ public:
+  std::unique_ptr<SolverOptions> clone() const override {
+    return std::make_unique<SolverOptionsOf>(*this);
+  }
+  void describe_into(Schema& schema) override { describe(schema, value); }
+  Options value;
+};
+
+/// The "solver" section of an experiment, a variant keyed by "type":
+///   {"type": name, "precision": ..., ...the keys of that type's options}.
+/// It holds the options of every registered type (solver_types()), each with its defaults; only
+/// the chosen type's are read from and written to a configuration, so the others keep their
+/// defaults. Code reads a type's options with options<Struct>(name), e.g.
+///   params.options<TransientSolverOptions>("transient").capacitance
+///   newton_options(params)  (solvers/newton_layered.h: params.options<NewtonOptions>("newton"))
+class SolverParams {
+ public:
+  std::string type = "layered";  ///< a registered type: layered, newton, ngspice, transient
+  /// Arithmetic of the phases and the update, for every type: "auto" (float32 where the fused EP
+  /// path of learning/fused_model.h or the backprop baseline trains, float64 elsewhere),
+  /// "float64", or "float32" (only where the fused path or the baseline trains)
+  std::string precision = "auto";
+
+  /// Every registered type's default options.
+  SolverParams();
+  SolverParams(const SolverParams& other);
+  SolverParams(SolverParams&& other) = default;
+  SolverParams& operator=(const SolverParams& other);
+  SolverParams& operator=(SolverParams&& other) = default;
+  ~SolverParams();
+
+  /// The options of solver type `name`. A name that is not registered, or another struct than
+  /// the one registered for it, is a std::logic_error (a bug, not a user's mistake).
+  template <class Options>
+  Options& options(const std::string& name) {
+    auto* held = dynamic_cast<SolverOptionsOf<Options>*>(&options_object(name));
+    if (!held) throw std::logic_error("solver type \"" + name + "\" holds other options");
+    return held->value;
+  }
+  template <class Options>
+  const Options& options(const std::string& name) const {
+    const auto* held = dynamic_cast<const SolverOptionsOf<Options>*>(&options_object(name));
+    if (!held) throw std::logic_error("solver type \"" + name + "\" holds other options");
+    return held->value;
+  }
+  /// The same, untyped (for the schema).
+  SolverOptions& options_object(const std::string& name);
+  const SolverOptions& options_object(const std::string& name) const;
+
+ private:
+  std::map<std::string, std::unique_ptr<SolverOptions>> options_;
+};
+
+/// Adds the variant `key` (the experiment's "solver") to `schema`: "type" chooses the solver,
+/// "precision" goes with every type, then the chosen type's own keys. Unknown keys of the chosen
+/// type are errors naming the key and listing the known ones.
+void describe_solver(Schema& schema, const std::string& key, const std::string& doc,
+                     SolverParams& params);
+
+/// The section as a resolved configuration holds it: {"type", "precision", ...that type's keys}.
+json to_json(const SolverParams& params);
 
 class EquilibriumSolver {
  public:
@@ -96,10 +150,32 @@ class EquilibriumSolver {
   virtual const std::vector<PhasePhysics>* last_physics() const { return nullptr; }
 };
 
-/// Makes the solver named by params.type for `net`; throws ConfigError when it does not apply
-/// (the layered solver needs ideal diodes or none).
+/// A registered solver type: its name (the value of solver.type), a one-line doc, a factory of
+/// its default options, and the factory of its solver for a network (from the SolverParams,
+/// whose options of this type it reads).
+struct SolverType {
+  std::string name;
+  std::string doc;
+  std::function<std::unique_ptr<SolverOptions>()> default_options;
+  std::function<std::unique_ptr<EquilibriumSolver>(const SolverParams&,
+                                                   const circuits::LayeredNetwork&)>
+      make;
+};
+
+/// Every solver type, in the order documented. The registry is in solvers/equilibrium.cpp: a new
+/// type is its own solver file plus one line there.
+const std::vector<SolverType>& solver_types();
+
+/// Makes the solver named by params.type for `net` with that type's options; throws ConfigError
+/// naming solver.type when the name is not registered or the solver does not apply (the layered
+/// solver needs ideal diodes or none).
 std::unique_ptr<EquilibriumSolver> make_solver(const SolverParams& params,
                                                const circuits::LayeredNetwork& net);
+
+/// The "layered" solver (CoordinateDescentSolver below) with `options`; throws ConfigError naming
+/// solver.type for a network with Shockley diodes.
+std::unique_ptr<EquilibriumSolver> make_layered_solver(const LayeredSolverOptions& options,
+                                                       const circuits::LayeredNetwork& net);
 
 /// Exact block coordinate descent (Scellier 2024), float64, behind the solver interface: see
 /// solvers/coordinate_descent.h for the method and its cost.

@@ -14,8 +14,9 @@
 namespace physlearn::solvers {
 
 using circuits::Circuit;
-using circuits::DiodeModel;
 using circuits::kGround;
+using circuits::node_voltage;
+using circuits::NodeSets;
 
 void describe(Schema& schema, NewtonOptions& options) {
   schema.field("abstol", options.abstol, "absolute tolerance on each node's KCL current imbalance")
@@ -49,21 +50,21 @@ void describe(Schema& schema, NewtonOptions& options) {
 }
 
 namespace {
-/// DC operating points do not include memristors: their states evolve in time only (the
-/// transient solver integrates them).
-void reject_memristors(const Circuit& circuit) {
-  if (!circuit.memristors.empty())
-    throw Error(cat("Newton: memristor ", circuit.memristors.front().name,
-                    ": the DC solver does not take memristors (only the transient solver "
-                    "simulates them)"));
+/// Kinds the DC solvers do not take (memristors: their states evolve in time only).
+void reject_unsupported(const Circuit& circuit) {
+  for (std::size_t kind = 0; kind < circuit.num_kinds(); ++kind) {
+    const auto& group = circuit.group(kind);
+    if (group.size() == 0 || group.dc_unsupported() == nullptr) continue;
+    throw Error(cat("Newton: ", group.noun(), " ", group.name(0), ": ", group.dc_unsupported()));
+  }
 }
 }  // namespace
 
 struct NewtonSolver::Impl {
   NewtonOptions options;
-  MnaLayout layout;
+  UnknownLayout layout;
   MnaPattern pattern;
-  MnaAssembly assembly;
+  Assembly assembly;
   std::vector<int> column_starts;  // KLU takes non-const pointers
   std::vector<int> row_indices;
   klu_common common{};
@@ -77,11 +78,11 @@ struct NewtonSolver::Impl {
   Impl(const Circuit& circuit, NewtonOptions opts)
       : options(opts),
         layout(circuit),
-        pattern(circuit, layout),
-        assembly(layout.size(), &pattern),
+        pattern(circuit, layout, false),
+        assembly(layout.size(), pattern.nonzeros()),
         column_starts(pattern.column_starts()),
         row_indices(pattern.row_indices()) {
-    reject_memristors(circuit);
+    reject_unsupported(circuit);
     klu_defaults(&common);
     if (layout.size() > 0) {
       symbolic = klu_analyze(layout.size(), column_starts.data(), row_indices.data(), &common);
@@ -109,14 +110,14 @@ struct NewtonSolver::Impl {
     bool refactored = false;
     if (numeric != nullptr) {
       refactored = klu_refactor(column_starts.data(), row_indices.data(),
-                                assembly.jacobian_values.data(), symbolic, numeric, &common) &&
+                                assembly.jacobian.data(), symbolic, numeric, &common) &&
                    common.status == KLU_OK && klu_rcond(symbolic, numeric, &common) &&
                    common.rcond >= kRefactorRcond * factored_rcond;
       if (!refactored) klu_free_numeric(&numeric, &common);
     }
     if (!refactored) {
       numeric = klu_factor(column_starts.data(), row_indices.data(),
-                           assembly.jacobian_values.data(), symbolic, &common);
+                           assembly.jacobian.data(), symbolic, &common);
       if (numeric == nullptr || common.status == KLU_SINGULAR) {
         singular_column = common.singular_col;
         if (numeric != nullptr) klu_free_numeric(&numeric, &common);
@@ -133,71 +134,138 @@ struct NewtonSolver::Impl {
   }
 };
 
-NewtonSolver::NewtonSolver(const Circuit& circuit, NewtonOptions options)
-    : impl_(std::make_unique<Impl>(circuit, options)) {}
-NewtonSolver::~NewtonSolver() = default;
-NewtonSolver::NewtonSolver(NewtonSolver&&) noexcept = default;
-NewtonSolver& NewtonSolver::operator=(NewtonSolver&&) noexcept = default;
-
-const NewtonOptions& NewtonSolver::options() const { return impl_->options; }
-
 namespace {
 
-double node_voltage(const Eigen::VectorXd& x, int node) { return node == kGround ? 0.0 : x[node]; }
+/// Outcome of the convergence tests at one iterate.
+struct Evaluation {
+  bool residual_ok = true;    ///< every row within its tolerance
+  bool complementary = true;  ///< every ideal diode: I >= 0, V <= 0, I V = 0 within tolerance
+  int violating = -1;         ///< the first ideal diode (complementarity index) that breaks it
+  double violating_current = 0.0;
+  double violating_voltage = 0.0;
+  double worst_residual = 0.0;  ///< A, max |KCL residual| over nodes
+  int worst_node = -1;
+};
 
-/// Conductance scale of the ideal diodes: the option, else the mean positive conductance.
-double ideal_diode_scale(const Circuit& circuit, const NewtonOptions& options) {
-  if (options.ideal_diode_scale > 0.0) return options.ideal_diode_scale;
-  double sum = 0.0;
-  long count = 0;
-  for (const auto& c : circuit.conductances)
-    if (c.g > 0.0) {
-      sum += c.g;
-      ++count;
-    }
-  return count > 0 ? sum / static_cast<double>(count) : 1.0;
-}
+/// A linearised element (kind, index) and its linearisation point's slot.
+struct Linearised {
+  std::size_t kind;
+  std::size_t index;
+};
+
+/// One solve: the unknowns, the elements' states and the iteration bookkeeping.
+class NewtonRun {
+ public:
+  using LinearSolve = std::function<bool(Eigen::VectorXd& rhs, int& singular_column)>;
+
+  NewtonRun(const Circuit& circuit, const NewtonOptions& options, const UnknownLayout& layout,
+            const MnaPattern& pattern, Assembly& assembly, const std::vector<Nudge>& nudges,
+            const Eigen::VectorXd* initial_voltages);
+  OperatingPoint run(const LinearSolve& linear_solve);
+
+ private:
+  double voltage(int j) const {
+    const Complementarity& c = comps_[static_cast<std::size_t>(j)].c;
+    return node_voltage(x_.data(), c.a) - node_voltage(x_.data(), c.b);
+  }
+  /// An ideal diode with both terminals on one node carries no current: it stays OFF.
+  bool can_conduct(int j) const {
+    const Complementarity& c = comps_[static_cast<std::size_t>(j)].c;
+    return c.a != c.b;
+  }
+  /// Largest stamp scale of the diode's two nodes in the last assembly (amperes).
+  double node_scale(const Complementarity& c) const {
+    double scale = 0.0;
+    if (c.a != kGround) scale = std::max(scale, assembly_.scale[c.a]);
+    if (c.b != kGround) scale = std::max(scale, assembly_.scale[c.b]);
+    return scale;
+  }
+  std::string diode_name(int j) const {
+    const ComplementarityRef& r = comps_[static_cast<std::size_t>(j)];
+    return circuit_.group(r.kind).name(r.index);
+  }
+  double& point(const Linearised& e) { return states_[e.kind].point[e.index]; }
+  void check_nudges(const std::vector<Nudge>& nudges);
+  void check_floating() const;
+  void start(const Eigen::VectorXd* initial_voltages);
+  /// Limits the linearised elements and re-chooses the ideal diodes' set at the new iterate.
+  void update_elements();
+  void choose_active_set();
+  /// Copies the ideal diodes' set into their kinds' modes, for the stamps.
+  void sync_modes();
+  Evaluation evaluate() const;
+  OperatingPoint operating_point(const Evaluation& evaluation) const;
+  [[noreturn]] void fail_no_operating_point(const Evaluation& evaluation) const;
+  [[noreturn]] void fail_not_converged(const Evaluation& evaluation) const;
+
+  const Circuit& circuit_;
+  const NewtonOptions& options_;
+  const UnknownLayout& layout_;
+  const MnaPattern& pattern_;
+  Assembly& assembly_;
+  std::vector<NudgeTerm> nudges_;
+  std::vector<int> nudge_nodes_;  // nodes with beta != 0
+  NodeSets groups_;               // DC groups without the ideal diodes
+  Eigen::VectorXd x_;
+  std::vector<KindState> states_;
+  std::vector<ComplementarityRef> comps_;  // the ideal diodes, in kind and element order
+  std::vector<int> row_of_;                // per unknown: the ideal diode whose row it is, or -1
+  std::vector<Linearised> linearised_;
+  std::vector<char> on_;         // per ideal diode: ON (short) or OFF (open)
+  std::vector<double> score_;    // I + c V per ideal diode
+  double c_ = 1.0;               // ideal diode conductance scale
+  bool has_ideal_ = false;
+  bool has_nonlinear_ = false;
+  std::set<std::string> visited_;  // ON/OFF sets tried so far
+  bool single_flip_ = false;       // Murty's rule after the active set method cycled
+  // Per iteration:
+  bool limited_ = false;  // a junction voltage was limited at this iterate
+  bool changed_ = false;  // the diode set changed at this iterate
+  bool stuck_ = false;    // the set rule was applied in full and chose the current set again
+  bool previous_step_ok_ = false;     // the last update was below tolerance...
+  bool previous_step_clean_ = false;  // ...and came from an unlimited, unchanged linearisation
+  int changes_ = 0;
+  int solves_ = 0;
+  int floor_streak_ = 0;  // consecutive iterates with the residual within tolerance
+};
 
 /// Makes the ideal diodes' ON/OFF set structurally solvable without changing it where it already
-/// is: (1) an ON diode that closes a loop of voltage-defined branches (voltage sources, VCVS
-/// outputs, ON diodes) is turned OFF; (2) an OFF diode that joins two groups of nodes not yet
-/// joined by DC paths (conductances > 0, Shockley diodes, sources, VCVS outputs, nudges, ON
-/// diodes) is turned ON, so every group reaches ground. Both steps take the diodes in decreasing
-/// order of their switching score I + c V, so the least conducting give way first. Both kinds
-/// of set make the MNA matrix singular whatever the element values, so no solvable set is ever
-/// changed. Returns the number of diodes switched.
-int repair_active_set(const Circuit& circuit, const DisjointSets& groups,
-                      const std::vector<double>& score, std::vector<char>& on) {
+/// is: (1) an ON diode that closes a loop of voltage-defined branches (every kind's
+/// voltage_defined: voltage sources, VCVS outputs, ...; and ON diodes) is turned OFF; (2) an OFF
+/// diode that joins two groups of nodes not yet joined by DC paths (dc_groups and ON diodes) is
+/// turned ON, so every group reaches ground. Both steps take the diodes in decreasing order of
+/// their switching score I + c V, so the least conducting give way first. Both kinds of set make
+/// the MNA matrix singular whatever the element values, so no solvable set is ever changed.
+/// Returns the number of diodes switched.
+int repair_active_set(const Circuit& circuit, const std::vector<ComplementarityRef>& comps,
+                      const NodeSets& groups, const std::vector<double>& score,
+                      std::vector<char>& on) {
   const int n = circuit.num_nodes();
   std::vector<std::size_t> ideal;
-  for (std::size_t k = 0; k < circuit.diodes.size(); ++k) {
-    const auto& d = circuit.diodes[k];
-    if (d.model == DiodeModel::Ideal && d.anode != d.cathode) ideal.push_back(k);
-  }
+  for (std::size_t j = 0; j < comps.size(); ++j)
+    if (comps[j].c.a != comps[j].c.b) ideal.push_back(j);
   std::stable_sort(ideal.begin(), ideal.end(),
                    [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
   int switched = 0;
 
-  DisjointSets voltage_defined(n);
-  for (const auto& e : circuit.voltage_sources) voltage_defined.join(e.plus, e.minus);
-  for (const auto& e : circuit.vcvs) voltage_defined.join(e.out_plus, e.out_minus);
-  for (std::size_t k : ideal) {
-    if (!on[k]) continue;
-    const auto& d = circuit.diodes[k];
-    if (!voltage_defined.join(d.anode, d.cathode)) {
-      on[k] = 0;
+  NodeSets voltage_defined(n);
+  for (std::size_t kind = 0; kind < circuit.num_kinds(); ++kind)
+    circuit.group(kind).voltage_defined(voltage_defined);
+  for (std::size_t j : ideal) {
+    if (!on[j]) continue;
+    if (!voltage_defined.join(comps[j].c.a, comps[j].c.b)) {
+      on[j] = 0;
       ++switched;
     }
   }
 
-  DisjointSets connected = groups;
-  for (std::size_t k : ideal)
-    if (on[k]) connected.join(circuit.diodes[k].anode, circuit.diodes[k].cathode);
-  for (std::size_t k : ideal) {
-    if (on[k]) continue;
-    const auto& d = circuit.diodes[k];
-    if (connected.join(d.anode, d.cathode)) {
-      on[k] = 1;
+  NodeSets connected = groups;
+  for (std::size_t j : ideal)
+    if (on[j]) connected.join(comps[j].c.a, comps[j].c.b);
+  for (std::size_t j : ideal) {
+    if (on[j]) continue;
+    if (connected.join(comps[j].c.a, comps[j].c.b)) {
+      on[j] = 1;
       ++switched;
     }
   }
@@ -212,92 +280,26 @@ std::string list_nodes(const Circuit& circuit, const std::vector<int>& nodes, st
   return text;
 }
 
-/// Amperes: a warm start's Shockley junctions are trusted up to this current (see start()).
-constexpr double kWarmStartMaxCurrent = 1e3;
-
-/// Outcome of the convergence tests at one iterate.
-struct Evaluation {
-  bool residual_ok = true;    ///< every row within its tolerance
-  bool complementary = true;  ///< every ideal diode: I >= 0, V <= 0, I V = 0 within tolerance
-  int violating_diode = -1;   ///< the first ideal diode that breaks complementarity
-  double violating_current = 0.0;
-  double violating_voltage = 0.0;
-  double worst_residual = 0.0;  ///< A, max |KCL residual| over nodes
-  int worst_node = -1;
-};
-
-/// One solve: the unknowns, the diodes' states and the iteration bookkeeping.
-class NewtonRun {
- public:
-  using LinearSolve = std::function<bool(Eigen::VectorXd& rhs, int& singular_column)>;
-
-  NewtonRun(const Circuit& circuit, const NewtonOptions& options, const MnaLayout& layout,
-            MnaAssembly& assembly, const std::vector<Nudge>& nudges,
-            const Eigen::VectorXd* initial_voltages);
-  OperatingPoint run(const LinearSolve& linear_solve);
-
- private:
-  double diode_voltage(std::size_t k) const {
-    const auto& d = circuit_.diodes[k];
-    return node_voltage(x_, d.anode) - node_voltage(x_, d.cathode);
-  }
-  /// An ideal diode with both terminals on one node carries no current: it stays OFF.
-  bool can_conduct(std::size_t k) const {
-    return circuit_.diodes[k].anode != circuit_.diodes[k].cathode;
-  }
-  /// Largest stamp scale of the diode's two nodes in the last assembly (amperes).
-  double node_scale(const circuits::Diode& d) const {
-    double scale = 0.0;
-    if (d.anode != kGround) scale = std::max(scale, assembly_.scale[d.anode]);
-    if (d.cathode != kGround) scale = std::max(scale, assembly_.scale[d.cathode]);
-    return scale;
-  }
-  void check_nudges(const std::vector<Nudge>& nudges);
-  void check_floating() const;
-  void start(const Eigen::VectorXd* initial_voltages);
-  /// Limits the Shockley junctions and re-chooses the ideal diodes' set at the new iterate.
-  void update_diodes();
-  void choose_active_set();
-  Evaluation evaluate() const;
-  OperatingPoint operating_point(const Evaluation& evaluation) const;
-  [[noreturn]] void fail_no_operating_point(const Evaluation& evaluation) const;
-  [[noreturn]] void fail_not_converged(const Evaluation& evaluation) const;
-
-  const Circuit& circuit_;
-  const NewtonOptions& options_;
-  const MnaLayout& layout_;
-  MnaAssembly& assembly_;
-  std::vector<NudgeTerm> nudges_;
-  std::vector<int> nudge_nodes_;  // nodes with beta != 0
-  DisjointSets groups_;           // DC groups without the ideal diodes
-  Eigen::VectorXd x_;
-  MnaState state_;
-  double c_ = 1.0;                   // ideal diode conductance scale
-  std::vector<double> nvt_, vcrit_;  // Shockley n Vt and vcrit per diode
-  std::vector<double> score_;        // I + c V per ideal diode
-  bool has_ideal_ = false;
-  bool has_shockley_ = false;
-  std::set<std::string> visited_;  // ON/OFF sets tried so far
-  bool single_flip_ = false;       // Murty's rule after the active set method cycled
-  // Per iteration:
-  bool limited_ = false;  // a junction voltage was limited at this iterate
-  bool changed_ = false;  // the diode set changed at this iterate
-  bool stuck_ = false;    // the set rule was applied in full and chose the current set again
-  bool previous_step_ok_ = false;     // the last update was below tolerance...
-  bool previous_step_clean_ = false;  // ...and came from an unlimited, unchanged linearisation
-  int changes_ = 0;
-  int solves_ = 0;
-  int floor_streak_ = 0;  // consecutive iterates with the residual within tolerance
-};
-
-NewtonRun::NewtonRun(const Circuit& circuit, const NewtonOptions& options, const MnaLayout& layout,
-                     MnaAssembly& assembly, const std::vector<Nudge>& nudges,
-                     const Eigen::VectorXd* initial_voltages)
+NewtonRun::NewtonRun(const Circuit& circuit, const NewtonOptions& options,
+                     const UnknownLayout& layout, const MnaPattern& pattern, Assembly& assembly,
+                     const std::vector<Nudge>& nudges, const Eigen::VectorXd* initial_voltages)
     : circuit_(circuit),
       options_(options),
       layout_(layout),
+      pattern_(pattern),
       assembly_(assembly),
-      groups_(circuit.num_nodes()) {
+      groups_(circuit.num_nodes()),
+      states_(make_states(circuit, layout)),
+      comps_(complementarities(circuit, pattern)),
+      row_of_(static_cast<std::size_t>(layout.size()), -1) {
+  for (std::size_t j = 0; j < comps_.size(); ++j)
+    row_of_[static_cast<std::size_t>(comps_[j].c.row)] = static_cast<int>(j);
+  for (std::size_t kind = 0; kind < circuit.num_kinds(); ++kind) {
+    const auto& group = circuit.group(kind);
+    if (states_[kind].point.empty()) continue;
+    for (std::size_t k = 0; k < group.size(); ++k)
+      if (group.nonlinear(k)) linearised_.push_back({kind, k});
+  }
   check_nudges(nudges);
   groups_ = dc_groups(circuit_, nudge_nodes_);
   check_floating();
@@ -320,9 +322,8 @@ void NewtonRun::check_nudges(const std::vector<Nudge>& nudges) {
 }
 
 void NewtonRun::check_floating() const {
-  DisjointSets all_groups = groups_;
-  for (const auto& d : circuit_.diodes)
-    if (d.model == DiodeModel::Ideal) all_groups.join(d.anode, d.cathode);
+  NodeSets all_groups = groups_;
+  for (const auto& r : comps_) all_groups.join(r.c.a, r.c.b);
   const std::vector<int> floating = floating_nodes(all_groups, layout_.num_nodes());
   if (floating.empty()) return;
   std::string message = cat("node '", circuit_.node_name(floating[0]),
@@ -345,55 +346,46 @@ void NewtonRun::start(const Eigen::VectorXd* initial_voltages) {
     if (!initial_voltages->allFinite()) throw Error("Newton: initial voltages are not all finite");
     x_.head(n) = *initial_voltages;
   }
-  const std::size_t num_diodes = circuit_.diodes.size();
-  state_.diode_on.assign(num_diodes, 0);
-  state_.junction_voltage.assign(num_diodes, 0.0);
-  state_.ideal_diode_scale = c_ = ideal_diode_scale(circuit_, options_);
-  nvt_.assign(num_diodes, 0.0);
-  vcrit_.assign(num_diodes, 0.0);
-  score_.assign(num_diodes, 0.0);
-  for (std::size_t k = 0; k < num_diodes; ++k) {
-    const auto& d = circuit_.diodes[k];
-    const double v = diode_voltage(k);
-    if (d.model == DiodeModel::Ideal) {
-      has_ideal_ = true;
-      state_.diode_on[k] = initial_voltages != nullptr && can_conduct(k) && v > -options_.vntol;
-      score_[k] = c_ * v;
-    } else {
-      // SPICE starts junctions no higher than vcrit. A given starting point (typically the
-      // previous solution) is trusted up to the voltage of a 1 kA junction current, so that a
-      // warm start at a high-current solution is not pulled back to vcrit.
-      has_shockley_ = true;
-      nvt_[k] = emission_thermal_voltage(d);
-      vcrit_[k] = critical_voltage(d);
-      const double trusted = initial_voltages == nullptr
-                                 ? vcrit_[k]
-                                 : std::max(vcrit_[k], nvt_[k] * std::log1p(kWarmStartMaxCurrent /
-                                                                            d.saturation_current));
-      state_.junction_voltage[k] = options_.junction_limiting ? std::min(v, trusted) : v;
-      limited_ = limited_ || state_.junction_voltage[k] != v;
-    }
+  c_ = conductance_scale(circuit_, options_.ideal_diode_scale);
+  on_.assign(comps_.size(), 0);
+  score_.assign(comps_.size(), 0.0);
+  has_ideal_ = !comps_.empty();
+  for (int j = 0; j < static_cast<int>(comps_.size()); ++j) {
+    const double v = voltage(j);
+    on_[static_cast<std::size_t>(j)] =
+        initial_voltages != nullptr && can_conduct(j) && v > -options_.vntol;
+    score_[static_cast<std::size_t>(j)] = c_ * v;
+  }
+  // Linearised elements start at a limited point (SPICE starts junctions no higher than vcrit;
+  // a warm start is trusted further).
+  for (const Linearised& e : linearised_) {
+    has_nonlinear_ = true;
+    const auto& group = circuit_.group(e.kind);
+    const double v = group.point_voltage(e.index, x_.data());
+    point(e) = group.start_point(e.index, x_.data(), initial_voltages != nullptr,
+                                 options_.junction_limiting);
+    limited_ = limited_ || point(e) != v;
   }
   if (has_ideal_) {
-    repair_active_set(circuit_, groups_, score_, state_.diode_on);
-    visited_.insert(std::string(state_.diode_on.begin(), state_.diode_on.end()));
+    repair_active_set(circuit_, comps_, groups_, score_, on_);
+    visited_.insert(std::string(on_.begin(), on_.end()));
   }
 }
 
-void NewtonRun::update_diodes() {
-  for (std::size_t k = 0; k < circuit_.diodes.size(); ++k) {
-    const auto& d = circuit_.diodes[k];
-    const double v = diode_voltage(k);
-    if (d.model == DiodeModel::Ideal) {
-      score_[k] = x_[layout_.diode_row(static_cast<int>(k))] + c_ * v;
-    } else if (options_.junction_limiting) {
-      bool limited = false;
-      state_.junction_voltage[k] =
-          limit_junction(v, state_.junction_voltage[k], nvt_[k], vcrit_[k], limited);
-      limited_ = limited_ || limited;
-    } else {
-      state_.junction_voltage[k] = v;
-    }
+void NewtonRun::sync_modes() {
+  for (std::size_t j = 0; j < comps_.size(); ++j)
+    states_[comps_[j].kind].mode[comps_[j].index] = on_[j];
+}
+
+void NewtonRun::update_elements() {
+  for (int j = 0; j < static_cast<int>(comps_.size()); ++j)
+    score_[static_cast<std::size_t>(j)] =
+        x_[comps_[static_cast<std::size_t>(j)].c.row] + c_ * voltage(j);
+  for (const Linearised& e : linearised_) {
+    bool limited = false;
+    point(e) = circuit_.group(e.kind).next_point(e.index, x_.data(), point(e),
+                                                 options_.junction_limiting, limited);
+    limited_ = limited_ || limited;
   }
   if (!has_ideal_) return;
   choose_active_set();
@@ -407,47 +399,46 @@ void NewtonRun::update_diodes() {
 }
 
 void NewtonRun::choose_active_set() {
-  std::vector<char> proposed = state_.diode_on;
+  std::vector<char> proposed = on_;
   if (!single_flip_) {
     // Primal-dual active set: ON where I + c V >= 0.
-    for (std::size_t k = 0; k < circuit_.diodes.size(); ++k)
-      if (circuit_.diodes[k].model == DiodeModel::Ideal)
-        proposed[k] = can_conduct(k) && score_[k] >= 0.0;
-    if (proposed != state_.diode_on) {
-      repair_active_set(circuit_, groups_, score_, proposed);
-      if (proposed != state_.diode_on &&
-          !visited_.insert(std::string(proposed.begin(), proposed.end())).second) {
+    for (int j = 0; j < static_cast<int>(comps_.size()); ++j)
+      proposed[static_cast<std::size_t>(j)] =
+          can_conduct(j) && score_[static_cast<std::size_t>(j)] >= 0.0;
+    if (proposed != on_) {
+      repair_active_set(circuit_, comps_, groups_, score_, proposed);
+      if (proposed != on_ && !visited_.insert(std::string(proposed.begin(), proposed.end())).second) {
         // A set seen before: the active set method cycles (it is guaranteed not to only for
         // M-matrix problems). Go on with single flips.
         single_flip_ = true;
-        proposed = state_.diode_on;
+        proposed = on_;
       }
     }
-    stuck_ = !single_flip_ && proposed == state_.diode_on;
+    stuck_ = !single_flip_ && proposed == on_;
   }
-  if (single_flip_ && (!has_shockley_ || (previous_step_ok_ && previous_step_clean_))) {
+  if (single_flip_ && (!has_nonlinear_ || (previous_step_ok_ && previous_step_clean_))) {
     // Murty's least-index rule, finite for positive definite problems: once the current set's
     // problem is solved, flip only the first diode that breaks complementarity. Node scales come
     // from the last assembly, at the previous iterate.
-    for (std::size_t k = 0; k < circuit_.diodes.size(); ++k) {
-      const auto& d = circuit_.diodes[k];
-      if (d.model != DiodeModel::Ideal || !can_conduct(k)) continue;
-      const double current = x_[layout_.diode_row(static_cast<int>(k))];
-      const double va = node_voltage(x_, d.anode), vc = node_voltage(x_, d.cathode);
+    for (int j = 0; j < static_cast<int>(comps_.size()); ++j) {
+      if (!can_conduct(j)) continue;
+      const Complementarity& c = comps_[static_cast<std::size_t>(j)].c;
+      const double current = x_[c.row];
+      const double va = node_voltage(x_.data(), c.a), vc = node_voltage(x_.data(), c.b);
       const bool flip =
-          state_.diode_on[k]
-              ? current < -(options_.abstol + options_.reltol * node_scale(d))
+          on_[static_cast<std::size_t>(j)]
+              ? current < -(options_.abstol + options_.reltol * node_scale(c))
               : va - vc > options_.vntol + options_.reltol * (std::abs(va) + std::abs(vc));
       if (flip) {
-        proposed[k] = !proposed[k];
-        repair_active_set(circuit_, groups_, score_, proposed);
-        stuck_ = proposed == state_.diode_on;
+        proposed[static_cast<std::size_t>(j)] = !proposed[static_cast<std::size_t>(j)];
+        repair_active_set(circuit_, comps_, groups_, score_, proposed);
+        stuck_ = proposed == on_;
         break;
       }
     }
   }
-  changed_ = proposed != state_.diode_on;
-  state_.diode_on = proposed;
+  changed_ = proposed != on_;
+  on_ = proposed;
 }
 
 Evaluation NewtonRun::evaluate() const {
@@ -458,28 +449,27 @@ Evaluation NewtonRun::evaluate() const {
     const double scale = assembly_.scale[row];
     const double residual = std::abs(assembly_.residual[row]);
     double tol = 0.0;
+    const int j = row_of_[static_cast<std::size_t>(row)];
     if (row < n) {
       tol = opt.abstol + opt.reltol * scale;
       if (residual > e.worst_residual || e.worst_node < 0) {
         e.worst_residual = residual;
         e.worst_node = row;
       }
-    } else if (row < layout_.ideal_begin()) {
+    } else if (j < 0) {
       tol = opt.vntol + opt.reltol * scale;
     } else {
-      const int k = layout_.ideal_diode_of_row(row);
-      const auto& d = circuit_.diodes[static_cast<std::size_t>(k)];
-      const double current_tol = opt.abstol + opt.reltol * std::max(scale, node_scale(d));
-      tol = state_.diode_on[static_cast<std::size_t>(k)] ? c_ * opt.vntol + opt.reltol * scale
-                                                         : current_tol;
+      const Complementarity& c = comps_[static_cast<std::size_t>(j)].c;
+      const double current_tol = opt.abstol + opt.reltol * std::max(scale, node_scale(c));
+      tol = on_[static_cast<std::size_t>(j)] ? c_ * opt.vntol + opt.reltol * scale : current_tol;
       // The complementarity conditions themselves, whatever set the repair chose.
       const double current = x_[row];
-      const double va = node_voltage(x_, d.anode), vc = node_voltage(x_, d.cathode);
+      const double va = node_voltage(x_.data(), c.a), vc = node_voltage(x_.data(), c.b);
       const double voltage_tol = opt.vntol + opt.reltol * (std::abs(va) + std::abs(vc));
       if (current < -current_tol || va - vc > voltage_tol ||
           (current > current_tol && va - vc < -voltage_tol)) {
         if (e.complementary) {
-          e.violating_diode = k;
+          e.violating = j;
           e.violating_current = current;
           e.violating_voltage = va - vc;
         }
@@ -494,18 +484,7 @@ Evaluation NewtonRun::evaluate() const {
 OperatingPoint NewtonRun::operating_point(const Evaluation& evaluation) const {
   OperatingPoint op;
   op.voltages = x_.head(layout_.num_nodes());
-  op.source_currents.resize(circuit_.voltage_sources.size());
-  for (std::size_t k = 0; k < circuit_.voltage_sources.size(); ++k)
-    op.source_currents[k] = x_[layout_.voltage_source_row(static_cast<int>(k))];
-  op.vcvs_currents.resize(circuit_.vcvs.size());
-  for (std::size_t k = 0; k < circuit_.vcvs.size(); ++k)
-    op.vcvs_currents[k] = x_[layout_.vcvs_row(static_cast<int>(k))];
-  op.diode_currents.resize(circuit_.diodes.size());
-  for (std::size_t k = 0; k < circuit_.diodes.size(); ++k) {
-    const auto& d = circuit_.diodes[k];
-    op.diode_currents[k] = d.model == DiodeModel::Ideal ? x_[layout_.diode_row(static_cast<int>(k))]
-                                                        : shockley(d, diode_voltage(k)).current;
-  }
+  op.unknowns = x_;
   op.iterations = solves_;
   op.active_set_changes = changes_;
   op.residual_norm = evaluation.worst_residual;
@@ -513,13 +492,13 @@ OperatingPoint NewtonRun::operating_point(const Evaluation& evaluation) const {
 }
 
 void NewtonRun::fail_no_operating_point(const Evaluation& e) const {
-  const auto& d = circuit_.diodes[static_cast<std::size_t>(e.violating_diode)];
+  const std::string name = diode_name(e.violating);
   if (e.violating_current < 0.0)
-    throw SolverError(cat("Newton: no operating point: ideal diode '", d.name,
+    throw SolverError(cat("Newton: no operating point: ideal diode '", name,
                           "' would have to conduct ", e.violating_current,
                           " A backwards, because the nodes on its two sides have no other DC "
                           "path between them (e.g. a current source pushing against it)"));
-  throw SolverError(cat("Newton: no operating point: ideal diode '", d.name,
+  throw SolverError(cat("Newton: no operating point: ideal diode '", name,
                         "' is forward biased (V = ", e.violating_voltage,
                         " V) but conducting would close a loop of voltage sources, VCVS outputs "
                         "and conducting ideal diodes whose voltages do not sum to zero"));
@@ -533,9 +512,8 @@ void NewtonRun::fail_not_converged(const Evaluation& e) const {
   if (limited_) message += "; Shockley junction voltages were still being limited";
   if (changed_) message += "; the ideal diodes' ON/OFF set was still changing";
   if (!e.complementary)
-    message +=
-        cat("; ideal diode '", circuit_.diodes[static_cast<std::size_t>(e.violating_diode)].name,
-            "' still conducts backwards or is forward biased");
+    message += cat("; ideal diode '", diode_name(e.violating),
+                   "' still conducts backwards or is forward biased");
   throw SolverError(message);
 }
 
@@ -545,16 +523,21 @@ OperatingPoint NewtonRun::run(const LinearSolve& linear_solve) {
   for (int iteration = 0;; ++iteration) {
     changed_ = false;
     stuck_ = false;
-    if (iteration > 0) update_diodes();
+    if (iteration > 0) update_elements();
 
     assembly_.clear();
-    assemble(circuit_, layout_, state_, nudges_, x_, assembly_);
+    sync_modes();
+    AssemblyPoint at;
+    at.x = x_.data();
+    at.conductance_scale = c_;
+    at.states = &states_;
+    assemble(circuit_, pattern_, at, nudges_, assembly_);
     const Evaluation e = evaluate();
 
     // A Newton update below tolerance, computed without limiting from the same diode set.
     const bool step_small = previous_step_ok_ && previous_step_clean_ && !changed_;
     // Piecewise-linear circuits are solved exactly once the set is right, so a small residual
-    // is enough; with Shockley diodes a small residual can hide residual / g volts at a
+    // is enough; with linearised elements a small residual can hide residual / g volts at a
     // high-impedance node, so the update must be small too (as SPICE requires). At the rounding
     // floor of an ill-conditioned circuit (huge currents next to tiny conductances) the residual
     // can sit within tolerance while the updates stay above vntol without shrinking: three such
@@ -562,7 +545,7 @@ OperatingPoint NewtonRun::run(const LinearSolve& linear_solve) {
     floor_streak_ = e.residual_ok && !limited_ && !changed_ ? floor_streak_ + 1 : 0;
     const bool converged =
         !limited_ && e.complementary &&
-        (e.residual_ok ? (!has_shockley_ || step_small || floor_streak_ >= 3) : step_small);
+        (e.residual_ok ? (!has_nonlinear_ || step_small || floor_streak_ >= 3) : step_small);
     if (converged) return operating_point(e);
     // The (repaired) set reproduces itself, so Newton would stay here: the set the diodes ask
     // for is singular (a loop of sources and conducting diodes, or a group of nodes with no
@@ -575,9 +558,8 @@ OperatingPoint NewtonRun::run(const LinearSolve& linear_solve) {
     if (!linear_solve(dx, singular_column))
       throw SolverError(cat(
           "Newton: the circuit matrix is singular (iteration ", solves_ + 1, ")",
-          singular_column >= 0
-              ? cat(" at unknown ", layout_.describe_unknown(circuit_, singular_column))
-              : std::string(),
+          singular_column >= 0 ? cat(" at unknown ", layout_.describe(circuit_, singular_column))
+                               : std::string(),
           ": the operating point is not unique. Look for loops of voltage sources, VCVS outputs "
           "or conducting ideal diodes, and for nodes held only by zero conductances or by ideal "
           "diodes that are off"));
@@ -601,6 +583,14 @@ OperatingPoint NewtonRun::run(const LinearSolve& linear_solve) {
 
 }  // namespace
 
+NewtonSolver::NewtonSolver(const Circuit& circuit, NewtonOptions options)
+    : impl_(std::make_unique<Impl>(circuit, options)) {}
+NewtonSolver::~NewtonSolver() = default;
+NewtonSolver::NewtonSolver(NewtonSolver&&) noexcept = default;
+NewtonSolver& NewtonSolver::operator=(NewtonSolver&&) noexcept = default;
+
+const NewtonOptions& NewtonSolver::options() const { return impl_->options; }
+
 OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nudge>& nudges,
                                    const Eigen::VectorXd* initial_voltages) {
   Impl& s = *impl_;
@@ -610,45 +600,40 @@ OperatingPoint NewtonSolver::solve(const Circuit& circuit, const std::vector<Nud
         cat("Newton: the circuit's structure differs from the one this solver was "
             "built for: ",
             why, "; build a new NewtonSolver"));
-  reject_memristors(circuit);
+  reject_unsupported(circuit);
   circuit.validate();
-  NewtonRun run(circuit, s.options, s.layout, s.assembly, nudges, initial_voltages);
+  NewtonRun run(circuit, s.options, s.layout, s.pattern, s.assembly, nudges, initial_voltages);
   return run.run([&s](Eigen::VectorXd& rhs, int& singular_column) {
     return s.factor_and_solve(rhs, singular_column);
   });
 }
 
+double OperatingPoint::current(const Circuit& circuit, const std::string& name) const {
+  return element_current(circuit, UnknownLayout(circuit), unknowns, name);
+}
+
+std::vector<double> kind_currents(const Circuit& circuit, const OperatingPoint& op,
+                                  std::size_t kind) {
+  return kind_currents(circuit, UnknownLayout(circuit), op.unknowns, kind);
+}
+
 double kcl_residual(const Circuit& circuit, const OperatingPoint& op,
                     const std::vector<Nudge>& nudges) {
+  const UnknownLayout layout(circuit);
   const int n = circuit.num_nodes();
-  if (op.voltages.size() != n || op.source_currents.size() != circuit.voltage_sources.size() ||
-      op.vcvs_currents.size() != circuit.vcvs.size() ||
-      op.diode_currents.size() != circuit.diodes.size())
+  if (op.voltages.size() != n || op.unknowns.size() != layout.size())
     throw Error("kcl_residual: the operating point does not match the circuit's sizes");
-  Eigen::VectorXd leaving = Eigen::VectorXd::Zero(n);
-  auto v = [&](int node) { return node == kGround ? 0.0 : op.voltages[node]; };
-  auto flow = [&](int from, int to, double current) {
-    if (from != kGround) leaving[from] += current;
-    if (to != kGround) leaving[to] -= current;
-  };
-  for (const auto& e : circuit.conductances) flow(e.a, e.b, e.g * (v(e.a) - v(e.b)));
-  for (std::size_t k = 0; k < circuit.voltage_sources.size(); ++k)
-    flow(circuit.voltage_sources[k].plus, circuit.voltage_sources[k].minus, op.source_currents[k]);
-  for (std::size_t k = 0; k < circuit.vcvs.size(); ++k)
-    flow(circuit.vcvs[k].out_plus, circuit.vcvs[k].out_minus, op.vcvs_currents[k]);
-  for (const auto& e : circuit.current_sources) flow(e.from, e.to, e.amps);
-  for (const auto& e : circuit.vccs)
-    flow(e.out_plus, e.out_minus, e.gain * (v(e.ctrl_plus) - v(e.ctrl_minus)));
-  for (std::size_t k = 0; k < circuit.diodes.size(); ++k) {
-    const auto& d = circuit.diodes[k];
-    const double current = d.model == DiodeModel::Ideal
-                               ? op.diode_currents[k]
-                               : shockley(d, v(d.anode) - v(d.cathode)).current;
-    flow(d.anode, d.cathode, current);
+  Assembly out(layout.size(), 0);
+  circuits::Evaluation e;
+  e.x = op.unknowns.data();
+  for (std::size_t kind = 0; kind < circuit.num_kinds(); ++kind) {
+    const auto instances = circuits::instances(circuit, layout, kind);
+    circuit.group(kind).stamp(instances.data(), e, out);
   }
   for (const auto& nudge : nudges)
-    flow(kGround, nudge.node, nudge.beta * (nudge.target - v(nudge.node)));
-  return n > 0 ? leaving.cwiseAbs().maxCoeff() : 0.0;
+    out.add_residual(nudge.node,
+                     -nudge.beta * (nudge.target - node_voltage(op.unknowns.data(), nudge.node)));
+  return n > 0 ? out.residual.head(n).cwiseAbs().maxCoeff() : 0.0;
 }
 
 }  // namespace physlearn::solvers

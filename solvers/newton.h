@@ -1,7 +1,9 @@
 #pragma once
 /// DC operating point of a circuits::Circuit by Newton's method on the modified nodal analysis
-/// (MNA) equations (solvers/mna.h), with SPICE's junction limiting for Shockley diodes and a
-/// primal-dual active set (semismooth Newton) for ideal diodes.
+/// (MNA) equations (solvers/mna.h), with the limiting of linearised elements (SPICE's junction
+/// limiting for Shockley diodes, circuits/elements/diode.h) and a primal-dual active set
+/// (semismooth Newton) for complementarity elements (ideal diodes). Newton knows no element kind:
+/// it reaches them through circuits/element.h.
 ///
 /// Ideal diodes obey the complementarity conditions I >= 0, V <= 0, I V = 0 (V = v_anode -
 /// v_cathode, I anode -> cathode). Written as the semismooth equation min(I, -c V) = 0 with a
@@ -25,6 +27,7 @@
 /// (training) reuses the symbolic analysis.
 #include <Eigen/Dense>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "circuits/circuit.h"
@@ -62,20 +65,24 @@ struct Nudge {
 
 /// A DC solution.
 struct OperatingPoint {
-  Eigen::VectorXd voltages;             ///< V, per node index
-  std::vector<double> source_currents;  ///< A, per voltage source, SPICE sign (into plus)
-  std::vector<double> vcvs_currents;    ///< A, per VCVS, SPICE sign (into out_plus)
-  std::vector<double> diode_currents;   ///< A, anode -> cathode, per diode (all models)
-  int iterations = 0;                   ///< Newton iterations (linear solves) used
-  int active_set_changes = 0;           ///< times the ideal diodes' ON/OFF set changed
-  double residual_norm = 0.0;           ///< A, max |KCL residual| over nodes at the returned point
+  Eigen::VectorXd voltages;  ///< V, per node index
+  /// Every unknown (circuits::UnknownLayout): the node voltages, then the elements' branch
+  /// currents (A, SPICE's sign: into a source's plus terminal, anode -> cathode for a diode).
+  Eigen::VectorXd unknowns;
+  int iterations = 0;          ///< Newton iterations (linear solves) used
+  int active_set_changes = 0;  ///< times the ideal diodes' ON/OFF set changed
+  double residual_norm = 0.0;  ///< A, max |KCL residual| over nodes at the returned point
+
+  /// The current of the element named `name` (its kind's `current`: a branch current, g v for a
+  /// conductance, I(V) for a Shockley diode); NaN for a kind without one.
+  double current(const circuits::Circuit& circuit, const std::string& name) const;
 };
 
 /// One solver per circuit structure; not safe to use from several threads at once (build one
 /// per thread).
 class NewtonSolver {
  public:
-  /// Analyses the structure of `circuit` (nodes, element terminals, diode models) and the sparse
+  /// Analyses the structure of `circuit` (nodes, element terminals, their unknowns) and the sparse
   /// pattern of its MNA Jacobian. Later solves may change element values, not structure.
   explicit NewtonSolver(const circuits::Circuit& circuit, NewtonOptions options = {});
   ~NewtonSolver();
@@ -103,11 +110,19 @@ class NewtonSolver {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Max over nodes of |sum of currents leaving the node| (A), computed directly from the element
-/// laws: conductances g (v_a - v_b), Shockley diodes I(V) from the voltages, ideal diodes, voltage
-/// sources and VCVS from the operating point's currents, current sources, VCCS gain (v_c+ - v_c-)
-/// out of out+ into out-, and the nudges' injected beta (target - v). Capacitors carry no current
-/// at DC. Independent of the MNA assembly; meant for tests.
+/// The currents (A) of every element of kind `Element` at the operating point, in list order: a
+/// voltage source's or VCVS's branch current (SPICE sign), a diode's anode -> cathode, ...
+std::vector<double> kind_currents(const circuits::Circuit& circuit, const OperatingPoint& op,
+                                  std::size_t kind);
+template <class Element>
+std::vector<double> currents(const circuits::Circuit& circuit, const OperatingPoint& op) {
+  return kind_currents(circuit, op, circuits::kind_index<Element>());
+}
+
+/// Max over nodes of |sum of currents leaving the node| (A) at the operating point's unknowns,
+/// every element evaluated exactly there (Shockley diodes at their own voltage, not at a
+/// linearisation point; branch currents as given), plus the nudges' injected beta (target - v).
+/// For another solver's answer (ngspice's) too.
 double kcl_residual(const circuits::Circuit& circuit, const OperatingPoint& op,
                     const std::vector<Nudge>& nudges = {});
 

@@ -1,5 +1,6 @@
 #include "solvers/newton_layered.h"
 
+#include "circuits/elements/voltage_source.h"
 #include "solvers/newton.h"
 
 namespace physlearn::solvers {
@@ -7,8 +8,8 @@ namespace {
 
 class NewtonLayeredSolver final : public EquilibriumSolver {
  public:
-  NewtonLayeredSolver(const SolverParams& params, const circuits::LayeredNetwork& net)
-      : options_(newton_options(params)), free_(circuits::lower_to_circuit(net), options_) {}
+  NewtonLayeredSolver(const NewtonOptions& options, const circuits::LayeredNetwork& net)
+      : options_(options), free_(circuits::lower_to_circuit(net), options_) {}
 
   std::string name() const override { return "newton"; }
   long last_iterations() const override { return last_iterations_; }
@@ -32,7 +33,7 @@ class NewtonLayeredSolver final : public EquilibriumSolver {
       lowered.network.update(net, input_voltages.row(b));
       if (nudge.clamp)
         for (std::size_t i = 0; i < lowered.network.clamp_sources.size(); ++i)
-          lowered.network.circuit.voltage_sources[lowered.network.clamp_sources[i]].volts =
+          lowered.network.circuit.list<circuits::VoltageSource>()[lowered.network.clamp_sources[i]].volts =
               (*nudge.clamp)(b, static_cast<Eigen::Index>(i));
       nudges.clear();
       if (nudge.beta != 0.0)
@@ -40,7 +41,7 @@ class NewtonLayeredSolver final : public EquilibriumSolver {
           nudges.push_back({output_nodes[i], nudge.beta, (*nudge.targets)(b, static_cast<Eigen::Index>(i))});
       // Warm start from the state handed in (e.g. the free state for a nudged phase).
       for (std::size_t k = 0; k < lowered.network.input_sources.size(); ++k)
-        guess(lowered.network.circuit.voltage_sources[lowered.network.input_sources[k]].plus) =
+        guess(lowered.network.circuit.list<circuits::VoltageSource>()[lowered.network.input_sources[k]].plus) =
             input_voltages(b, static_cast<Eigen::Index>(k));
       for (std::size_t l = 0; l < lowered.network.layer_nodes.size(); ++l)
         for (std::size_t i = 0; i < lowered.network.layer_nodes[l].size(); ++i)
@@ -71,16 +72,12 @@ class NewtonLayeredSolver final : public EquilibriumSolver {
 }  // namespace
 
 NewtonOptions newton_options(const SolverParams& params) {
-  NewtonOptions o;
-  o.abstol = params.newton_abstol;
-  o.vntol = params.newton_vntol;
-  o.max_iterations = params.newton_max_iterations;
-  return o;
+  return params.options<NewtonOptions>("newton");
 }
 
-std::unique_ptr<EquilibriumSolver> make_newton_layered_solver(const SolverParams& params,
+std::unique_ptr<EquilibriumSolver> make_newton_layered_solver(const NewtonOptions& options,
                                                               const circuits::LayeredNetwork& net) {
-  return std::make_unique<NewtonLayeredSolver>(params, net);
+  return std::make_unique<NewtonLayeredSolver>(options, net);
 }
 
 }  // namespace physlearn::solvers

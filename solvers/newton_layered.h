@@ -9,10 +9,13 @@
 
 namespace physlearn::solvers {
 
-/// Newton's tolerances from the solver section (newton_abstol, newton_vntol, newton_max_iterations).
+/// The options of solver.type "newton" (every key of NewtonOptions, described by
+/// describe(Schema&, NewtonOptions&) in solvers/newton.h); NewtonOptions' defaults when the
+/// section chose another type.
 NewtonOptions newton_options(const SolverParams& params);
 
-std::unique_ptr<EquilibriumSolver> make_newton_layered_solver(const SolverParams& params,
+/// The "newton" solver type: every sample of a phase is a Newton solve of the lowered circuit.
+std::unique_ptr<EquilibriumSolver> make_newton_layered_solver(const NewtonOptions& options,
                                                               const circuits::LayeredNetwork& net);
 
 }  // namespace physlearn::solvers

@@ -12,6 +12,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "circuits/elements/voltage_source.h"
 #include "core/error.h"
 
 namespace physlearn::solvers {
@@ -195,20 +196,6 @@ void initialise(Engine& e) {
   e.errors.clear();
 }
 
-/// Diode current as ngspice's dioload.c computes it (no breakdown): Is (exp(V / vte) - 1) for
-/// V >= -3 vte, -Is (1 + (3 vte / (e V))^3) below, plus gmin V.
-double ngspice_diode_current(const circuits::SpiceNetlist::DiodeCard& d, double kq, double v) {
-  const double vte = d.emission * kq * d.temperature;
-  double i;
-  if (v >= -3.0 * vte) {
-    i = d.saturation_current * std::expm1(v / vte);
-  } else {
-    const double arg = 3.0 * vte / (v * std::exp(1.0));
-    i = -d.saturation_current * (1.0 + arg * arg * arg);
-  }
-  return i + d.gmin * v;
-}
-
 }  // namespace
 
 circuits::SpiceExportOptions NgspiceOptions::tight_netlist_options() {
@@ -380,9 +367,10 @@ OperatingPoint ngspice_operating_point(const circuits::Circuit& circuit,
   lines.insert(lines.end(), net.models.begin(), net.models.end());
   lines.push_back(".end");
 
+  // Node voltages, then the extra unknowns ngspice has vectors for ("#branch" currents).
   std::vector<std::string> vectors = net.node_names;
-  for (const auto& v : net.voltage_source_names) vectors.push_back(v + "#branch");
-  for (const auto& v : net.vcvs_names) vectors.push_back(v + "#branch");
+  for (const auto& u : net.unknowns)
+    if (!u.vector.empty()) vectors.push_back(u.vector);
   if (timings) timings->export_seconds = seconds_since(start);
 
   RunResult result;
@@ -410,14 +398,14 @@ OperatingPoint ngspice_operating_point(const circuits::Circuit& circuit,
   op.voltages.resize(n);
   std::size_t at = 0;
   for (int k = 0; k < n; ++k) op.voltages(k) = values[at++];
-  for (std::size_t k = 0; k < circuit.voltage_sources.size(); ++k)
-    op.source_currents.push_back(values[at++]);
-  for (std::size_t k = 0; k < circuit.vcvs.size(); ++k) op.vcvs_currents.push_back(values[at++]);
-  auto v = [&](int node) { return node == circuits::kGround ? 0.0 : op.voltages(node); };
-  for (std::size_t k = 0; k < circuit.diodes.size(); ++k) {
-    const auto& d = circuit.diodes[k];
-    op.diode_currents.push_back(ngspice_diode_current(
-        net.diode_cards[k], options.netlist.boltzmann_over_charge, v(d.anode) - v(d.cathode)));
+  // The other unknowns: ngspice's vectors, or what the exported elements carry at those
+  // voltages (an ideal diode's current through its steep model).
+  op.unknowns.resize(n + static_cast<Eigen::Index>(net.unknowns.size()));
+  op.unknowns.head(n) = op.voltages;
+  for (std::size_t u = 0; u < net.unknowns.size(); ++u) {
+    const circuits::SpiceUnknown& source = net.unknowns[u];
+    op.unknowns[n + static_cast<Eigen::Index>(u)] =
+        !source.vector.empty() ? values[at++] : source.from_voltages(op.voltages);
   }
   op.iterations = static_cast<int>(std::max(0L, result.iterations));
   op.residual_norm = kcl_residual(circuit, op, nudges);
@@ -428,14 +416,9 @@ namespace {
 
 class NgspiceLayeredSolver final : public EquilibriumSolver {
  public:
-  NgspiceLayeredSolver(const SolverParams& params, const circuits::LayeredNetwork& net)
-      : free_(circuits::lower_to_circuit(net)) {
+  NgspiceLayeredSolver(const NgspiceSolverOptions& options, const circuits::LayeredNetwork& net)
+      : options_(ngspice_options(options)), free_(circuits::lower_to_circuit(net)) {
     options_.netlist.title = "physlearn layered network";
-    options_.netlist.reltol = params.ngspice_reltol;
-    options_.netlist.abstol = params.ngspice_abstol;
-    options_.netlist.vntol = params.ngspice_vntol;
-    options_.netlist.ideal_diode_emission = params.ngspice_ideal_diode_emission;
-    options_.verbose = params.ngspice_verbose;
   }
 
   std::string name() const override { return "ngspice"; }
@@ -462,7 +445,8 @@ class NgspiceLayeredSolver final : public EquilibriumSolver {
       lowered.update(net, input_voltages_.row(b));
       if (nudge.clamp)
         for (std::size_t i = 0; i < lowered.clamp_sources.size(); ++i)
-          lowered.circuit.voltage_sources[static_cast<std::size_t>(lowered.clamp_sources[i])]
+          lowered.circuit.list<circuits::VoltageSource>()[static_cast<std::size_t>(
+                                                              lowered.clamp_sources[i])]
               .volts = (*nudge.clamp)(b, static_cast<Eigen::Index>(i));
       nudges.clear();
       if (nudge.beta != 0.0)
@@ -487,9 +471,30 @@ class NgspiceLayeredSolver final : public EquilibriumSolver {
 
 }  // namespace
 
+void describe(Schema& s, NgspiceSolverOptions& o) {
+  s.field("reltol", o.reltol, "relative tolerance (.options reltol)").greater(0.0);
+  s.field("abstol", o.abstol, "current tolerance (.options abstol)").unit("A").greater(0.0);
+  s.field("vntol", o.vntol, "voltage tolerance (.options vntol)").unit("V").greater(0.0);
+  s.field("ideal_diode_emission", o.ideal_diode_emission,
+          "emission coefficient N of the steep Shockley diode standing for each ideal diode "
+          "(forward drop N Vt ln(1 + I/IS))")
+      .greater(0.0);
+  s.field("verbose", o.verbose, "echo ngspice's output to stderr");
+}
+
+NgspiceOptions ngspice_options(const NgspiceSolverOptions& o) {
+  NgspiceOptions out;
+  out.netlist.reltol = o.reltol;
+  out.netlist.abstol = o.abstol;
+  out.netlist.vntol = o.vntol;
+  out.netlist.ideal_diode_emission = o.ideal_diode_emission;
+  out.verbose = o.verbose;
+  return out;
+}
+
 std::unique_ptr<EquilibriumSolver> make_ngspice_layered_solver(
-    const SolverParams& params, const circuits::LayeredNetwork& net) {
-  return std::make_unique<NgspiceLayeredSolver>(params, net);
+    const NgspiceSolverOptions& options, const circuits::LayeredNetwork& net) {
+  return std::make_unique<NgspiceLayeredSolver>(options, net);
 }
 
 }  // namespace physlearn::solvers

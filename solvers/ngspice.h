@@ -59,9 +59,9 @@ struct NgspiceTimings {
 /// DC operating point of `circuit` by ngspice, with EP nudges (each: the current
 /// beta (target - v) into the node, exported as a conductance beta (negative allowed) from the
 /// node to ground and a current source beta * target into the node, the Norton form of a
-/// conductance beta to a source at the target). Fills voltages (per node), source_currents and
-/// vcvs_currents (ngspice's "#branch" vectors, SPICE's sign, as NewtonSolver), diode_currents
-/// (computed from the exported diode model at the returned voltages: for ideal diodes the steep
+/// conductance beta to a source at the target). Fills voltages (per node), unknowns (the branch
+/// currents from ngspice's "#branch" vectors, SPICE's sign, as NewtonSolver; an ideal diode's
+/// current computed from its exported model at the returned voltages: the steep
 /// approximation's current, whose relative accuracy is only about vntol / (N Vt)), iterations
 /// (ngspice's "Total iterations") and residual_norm (kcl_residual of newton.h at the returned
 /// point). Throws physlearn::SolverError with ngspice's message when it fails (see above), e.g.
@@ -88,13 +88,28 @@ struct NgspiceWaveforms {
 NgspiceWaveforms ngspice_run_tran(const std::vector<std::string>& lines,
                                   const std::vector<std::string>& vectors, bool verbose = false);
 
+/// Options of solver.type "ngspice" (the keys of the solver section with that type).
+struct NgspiceSolverOptions {
+  double reltol = 1e-12;               ///< .options reltol
+  double abstol = 1e-15;               ///< A: .options abstol
+  double vntol = 1e-12;                ///< V: .options vntol
+  double ideal_diode_emission = 1e-8;  ///< N of the steep Shockley model of ideal diodes
+  bool verbose = false;                ///< echo ngspice's output to stderr
+};
+
+void describe(Schema& schema, NgspiceSolverOptions& options);
+
+/// The in-process options these give: NgspiceOptions' tight netlist options with these
+/// tolerances, emission coefficient and verbosity.
+NgspiceOptions ngspice_options(const NgspiceSolverOptions& options);
+
 /// The "ngspice" solver type for layered networks: every sample of every phase is the lowered
 /// circuit (circuits::lower_to_circuit) with that sample's inputs, exported and solved by
 /// ngspice's op. Nudges as in ngspice_operating_point; clamped phases hold the outputs by
 /// voltage sources. The starting state handed to relax is not used (SPICE starts from its own
 /// initial guess). Ideal diodes use the steep approximation of circuits/spice_export.h with
-/// SolverParams::ngspice_ideal_diode_emission; Shockley diodes are exact.
-std::unique_ptr<EquilibriumSolver> make_ngspice_layered_solver(const SolverParams& params,
+/// NgspiceSolverOptions::ideal_diode_emission; Shockley diodes are exact.
+std::unique_ptr<EquilibriumSolver> make_ngspice_layered_solver(const NgspiceSolverOptions& options,
                                                                const circuits::LayeredNetwork& net);
 
 }  // namespace physlearn::solvers

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "circuits/elements/voltage_source.h"
 #include "core/error.h"
 #include "solvers/newton.h"
 
@@ -18,19 +19,19 @@ TranWaveforms simulate_tran(const circuits::Circuit& circuit, const circuits::Sp
   o.stop_time = tran.stop;
   o.max_step =
       tran.max_step > 0.0 ? tran.max_step : std::min(tran.step, (tran.stop - tran.start) / 50.0);
-  if (!functions.empty()) {
-    o.voltage_waveforms.resize(circuit.voltage_sources.size());
-    for (const auto& f : functions) {
-      std::size_t k = 0;
-      while (k < circuit.voltage_sources.size() && circuit.voltage_sources[k].name != f.source) ++k;
-      if (k == circuit.voltage_sources.size())
-        throw Error(cat(".tran: the transient function of ", f.source, " (line ", f.line,
-                        ") belongs to no voltage source of the circuit"));
-      o.voltage_waveforms[k] = f.waveform(tran.step, tran.stop);
-      o.max_step = std::min(o.max_step, 0.5 * f.shortest_segment(tran.step, tran.stop));
-      const std::vector<double> corners = f.corners(tran.step, tran.stop);
-      o.breakpoints.insert(o.breakpoints.end(), corners.begin(), corners.end());
-    }
+  // The sources' functions become their waveforms, in a copy of the circuit.
+  circuits::Circuit driven = circuit;
+  auto& sources = driven.list<circuits::VoltageSource>();
+  for (const auto& f : functions) {
+    std::size_t k = 0;
+    while (k < sources.size() && sources[k].name != f.source) ++k;
+    if (k == sources.size())
+      throw Error(cat(".tran: the transient function of ", f.source, " (line ", f.line,
+                      ") belongs to no voltage source of the circuit"));
+    sources[k].waveform = f.waveform(tran.step, tran.stop);
+    o.max_step = std::min(o.max_step, 0.5 * f.shortest_segment(tran.step, tran.stop));
+    const std::vector<double> corners = f.corners(tran.step, tran.stop);
+    o.breakpoints.insert(o.breakpoints.end(), corners.begin(), corners.end());
   }
   o.max_steps = std::max<long>(1000000, static_cast<long>(20.0 * tran.stop / o.max_step));
   TranWaveforms waves;
@@ -39,13 +40,15 @@ TranWaveforms simulate_tran(const circuits::Circuit& circuit, const circuits::Sp
     waves.time.push_back(t);
     waves.voltages.push_back(x.head(circuit.num_nodes()));
   };
+  // From the DC operating point (every unknown: currents that cannot jump carry over), or with
+  // UIC from 0 V (and the elements' initial states).
   Eigen::VectorXd initial = Eigen::VectorXd::Zero(circuit.num_nodes());
   if (!tran.uic) {
-    NewtonSolver dc(circuit);
-    initial = dc.solve(circuit).voltages;
+    NewtonSolver dc(driven);
+    initial = dc.solve(driven).unknowns;
   }
-  TransientSolver solver(circuit, o);
-  waves.result = solver.run(circuit, {}, initial, ".tran");
+  TransientSolver solver(driven, o);
+  waves.result = solver.run(driven, {}, initial, ".tran");
   return waves;
 }
 

@@ -5,12 +5,14 @@
 ///
 /// The DAE is
 ///   F(x) + d/dt Q(x) = 0,
-/// with x and F(x) exactly the unknowns and residual of the DC solver (the same stamps:
-/// conductances, voltage and current sources, VCVS, VCCS, Shockley and ideal diodes, EP nudges),
-/// and Q(x) the node charges (coulombs) of the capacitors and of the per-node capacitances to
-/// ground:
-///   Q_a = sum over capacitors at a of C (v_a - v_b) + C_a v_a,   Q = 0 in every branch row.
-/// The Jacobian handed to KLU is dF/dx + c_j dQ/dx (IDA's iteration matrix, c_j = alpha / h).
+/// with x and F(x) exactly the unknowns and residual of the DC solver (the same stamps of every
+/// element kind, circuits/element.h, at time t: sources follow their waveforms; EP nudges), and
+/// Q(x) the charges of the kinds that have one (a capacitor's C (v_a - v_b) at its nodes, a
+/// memristor's state, ...) plus the per-node capacitances to ground (C_a v_a); d/dt Q(x) =
+/// dQ/dx x'. The Jacobian handed to KLU is dF/dx + c_j dQ/dx (IDA's iteration matrix,
+/// c_j = alpha / h). The solver knows no element kind: complementarity elements (ideal diodes),
+/// impulsive branches (voltage sources, VCVS outputs) and differential unknowns come from the
+/// kinds' hooks.
 ///
 /// Ideal diodes, the exact analogue of the DC solver's complementarity conditions: each is ON
 /// (branch row c (v_anode - v_cathode) = 0, current unknown) or OFF (row i = 0). IDA's root finding
@@ -21,7 +23,7 @@
 ///
 /// Consistent initial conditions, at t = 0 and at every restart:
 ///  1. Ideal diodes start ON where V > -atol (OFF otherwise).
-///  2. Charge jump: where a voltage-defined branch (voltage source, VCVS output, ON ideal diode) is
+///  2. Charge jump: where an impulsive branch (voltage source, VCVS output, ON ideal diode) is
 ///     not satisfied by the state carried over (a source that stepped, a clamp switched on), the
 ///     node voltages jump so that it is, with no charge created at any node: finite currents move
 ///     no charge in zero time, so C dv + (impulse of the voltage-defined branch currents) = 0 at
@@ -30,7 +32,7 @@
 ///  3. The algebraic unknowns and the derivatives of the differential ones then follow from
 ///     F(x) + C x' = 0 with the differential unknowns held: the problem IDACalcIC solves with
 ///     IDA_YA_YDP_INIT, solved here by Newton's method with its exact Jacobian (dF/dx in the
-///     algebraic columns, C in the differential ones; KLU), one linear solve when the circuit is
+///     algebraic columns, dQ/dx in the differential ones; KLU), one linear solve when the circuit is
 ///     piecewise linear. (IDACalcIC replaces C by dF/dx + C / h_ic in the differential columns and
 ///     its line search failed on two-hidden-layer DRNs.) Differential (IDASetId 1): node voltages
 ///     with capacitance that are not held by a chain of voltage-defined branches to ground (in a
@@ -45,15 +47,9 @@
 ///     should the set cycle at one instant, the last consistent set is kept and the root
 ///     functions take over. A phase that ends with an ideal diode conducting backwards or
 ///     forward biased (beyond c atol, atol) fails.
-/// Memristors (circuits::Memristor): each adds its current model->current(x, v) to the node rows
-/// of its terminals and one unknown, its state x, placed after the MNA unknowns, with the row
-///   dx/dt - model->rate(x, v) = 0
-/// (differential; absolute tolerance atol, as x is dimensionless). The Jacobian entries of the
-/// models are central finite differences of current and rate (devices/memristor.h gives no
-/// derivatives): they only steer Newton's iterations, the residual is exact. A model without a
-/// window (hard bounds) has its rate set to 0 where x would leave [0, 1] (x >= 1 and rate > 0,
-/// or x <= 0 and rate < 0), the DAE counterpart of the CVODE integrator's bound stops. The DC
-/// solvers reject memristors, so use the "slew" criterion or stop_time with them.
+/// An extra unknown with a charge (dQ/dx != 0 on its diagonal: a memristor's state, ...) is
+/// differential; a state's absolute tolerance is atol (dimensionless), a current's atol * c. The
+/// DC solvers reject memristors, so use the "slew" criterion or stop_time with them.
 ///
 /// A circuit with capacitance at every node is thus an ODE in the node voltages except at the
 /// nodes held by sources (and by ON ideal diodes).
@@ -68,7 +64,7 @@
 /// The settling time is as accurate as the solution near it: keep rtol |v| + atol well below
 /// final_tol (the defaults, 1e-8 and 1e-10 V against 1e-6 V, give t_s to about 1e-4).
 ///
-/// KLU: the pattern is the MNA pattern (solvers/mna.h) plus the capacitors' entries, constant over
+/// KLU: the pattern is the MNA pattern (solvers/mna.h) with the charges' entries, constant over
 /// a solver's life; AMD ordering, as NewtonSolver. SUNDIALS' KLU module analyses and factorises
 /// afresh after every IDAReInit (its initialize sets first_factorize) and otherwise refactorises
 /// with the old pivots, factorising afresh when KLU's rcond estimate falls below uround^(2/3).
@@ -77,12 +73,13 @@
 /// the step by Gauss-Legendre quadrature of IDA's interpolating polynomial (IDAGetDky, which the
 /// IDA guide states is valid on [t_n - h_u, t_n], the last step). The polynomial has the degree q
 /// of the order used (IDAGetLastOrder, q <= 5), so q + 1 points integrate quadratic powers
-/// (conductances, sources) exactly on it and the energies are as accurate as the solution. Powers:
-/// dissipated g (v_a - v_b)^2 in a conductance and I V in a diode (0 for ideal ones); delivered -i
-/// E by a voltage source (SPICE current sign), I (v_to - v_from) by a current source, -i (v_out+ -
-/// v_out-) by a VCVS, -I (v_out+ - v_out-) by a VCCS, beta (target - v) v by a nudge. Stored: 1/2
-/// v^T C v. Power balance: sources + controlled + nudges = conductances + diodes + impulse +
-/// stored_change.
+/// (conductances, sources) exactly on it and the energies are as accurate as the solution. Powers
+/// (each kind's `power`): dissipated g (v_a - v_b)^2 in a conductance and I V in a diode (0 for
+/// ideal ones); delivered -i E by a voltage source (SPICE current sign), I (v_to - v_from) by a
+/// current source, -i (v_out+ - v_out-) by a VCVS, -I (v_out+ - v_out-) by a VCCS, beta (target -
+/// v) v by a nudge. Stored: each kind's stored_energy (1/2 C v^2 of a capacitor, ...) and
+/// 1/2 C_a v_a^2 of the node capacitances. Power balance: sources + controlled + nudges =
+/// conductances + diodes + memristors + impulse + stored_change.
 #include <Eigen/Dense>
 #include <functional>
 #include <memory>
@@ -122,18 +119,15 @@ struct TransientOptions {
   /// s: > 0 caps IDA's step size (SPICE's tmax), so the observer sees the waveform that densely.
   double max_step = 0.0;
   /// s: with stop_time, times in (0, stop_time) where the integration stops and restarts (a
-  /// waveform's corners, as SPICE's breakpoints): no step straddles one. Sorted or not.
+  /// waveform's corners, as SPICE's breakpoints): no step straddles one. Sorted or not. (Source
+  /// waveforms belong to the sources: circuits::VoltageSource::waveform. The "final"
+  /// criterion's DC point does not follow them: use them with stop_time.)
   std::vector<double> breakpoints;
-  /// Per voltage source, an optional waveform v(t) (V) that replaces `volts` for t >= 0 (empty
-  /// vector or empty function: the constant `volts`). A waveform with v(0) != volts steps at
-  /// t = 0 (the charge jump of the file comment). Only the transient uses it (the "final"
-  /// criterion's DC point does not): use it with stop_time.
-  std::vector<std::function<double(double)>> voltage_waveforms;
   /// Also report the energy of every element (TransientResult::elements_*).
   bool element_energies = false;
-  /// Called with (t, x) at t = 0, after every IDA step and after every restart; x holds the node
-  /// voltages (first num_nodes entries) and then the branch currents, as in solvers/mna.h, and
-  /// last the memristor states (one per memristor, in list order).
+  /// Called with (t, x) at t = 0, after every IDA step and after every restart; x holds every
+  /// unknown (circuits::UnknownLayout): the node voltages first, then the elements' branch
+  /// currents and states, kind by kind.
   std::function<void(double t, const Eigen::VectorXd& x)> observer;
 };
 
@@ -154,16 +148,23 @@ struct TransientEnergy {
   }
 };
 
-/// Energy per element (joules, same signs as TransientEnergy), in the circuit's list orders.
+/// Energy per element (joules, same signs as TransientEnergy): per kind (registration order), per
+/// element of the kind's list; and per nudge.
 struct ElementEnergies {
-  std::vector<double> conductances, voltage_sources, current_sources, diodes, vcvs, vccs, nudges,
-      memristors;
+  std::vector<std::vector<double>> kinds;
+  std::vector<double> nudges;
+  /// The energies of kind `Element`'s elements.
+  template <class Element>
+  const std::vector<double>& of() const {
+    return kinds[circuits::kind_index<Element>()];
+  }
 };
 
 struct TransientResult {
   Eigen::VectorXd voltages;                        ///< V per node at the end of the phase
-  Eigen::VectorXd unknowns;                        ///< x (mna.h layout) at the end of the phase
-  std::vector<char> diode_on;                      ///< per diode: ideal diode ON at the end
+  Eigen::VectorXd unknowns;  ///< x (circuits::UnknownLayout) at the end of the phase
+  /// Per complementarity element (ideal diode; solvers::complementarities order): ON at the end.
+  std::vector<char> modes;
   double settling_time = 0.0;                      ///< s
   double end_time = 0.0;                           ///< s: settling_time (1 + hold)
   TransientEnergy energy_settled;                  ///< over [0, settling_time]
@@ -180,7 +181,7 @@ struct TransientResult {
 /// One solver per circuit structure; not thread-safe (build one per thread).
 class TransientSolver {
  public:
-  /// Analyses the structure of `circuit` (the MNA pattern plus the capacitors' entries); later
+  /// Analyses the structure of `circuit` (the MNA pattern with the charges' entries); later
   /// runs may change element values, node capacitances and nudges, not the structure.
   explicit TransientSolver(const circuits::Circuit& circuit, TransientOptions options = {});
   ~TransientSolver();
@@ -189,13 +190,15 @@ class TransientSolver {
   TransientSolver(const TransientSolver&) = delete;
   TransientSolver& operator=(const TransientSolver&) = delete;
 
-  /// Simulates one phase: from `initial_voltages` (V per node at t = 0-, e.g. the end of the
-  /// previous phase; the sources and nudges of `circuit` and `nudges` switch on at t = 0) until
-  /// settled. Throws physlearn::SolverError naming `phase`, the time reached and the reason (IDA's
+  /// Simulates one phase: from `initial` (at t = 0-: V per node, e.g. the end of the previous
+  /// phase, the elements' states from their initial values (a memristor's x0); or every unknown,
+  /// e.g. a DC operating point's or a previous phase's, so that the currents and states that
+  /// cannot jump carry over; the sources and nudges of `circuit` and `nudges` switch on at t = 0)
+  /// until settled. Throws physlearn::SolverError naming `phase`, the time reached and the reason (IDA's
   /// return flag and message, too many steps or events, not settled within max_duration),
   /// physlearn::Error for invalid values.
   TransientResult run(const circuits::Circuit& circuit, const std::vector<Nudge>& nudges,
-                      const Eigen::VectorXd& initial_voltages, const std::string& phase);
+                      const Eigen::VectorXd& initial, const std::string& phase);
 
   TransientOptions& options();
   const TransientOptions& options() const;

@@ -2,61 +2,60 @@
 
 #include <string>
 
+#include "circuits/elements/conductance.h"
+#include "circuits/elements/current_source.h"
+#include "circuits/elements/voltage_source.h"
 #include "core/error.h"
 
 namespace physlearn::solvers {
 
 using circuits::Circuit;
-using circuits::DiodeModel;
+using circuits::Conductance;
+using circuits::CurrentSource;
 using circuits::kGround;
+using circuits::VoltageSource;
 
-void describe_transient(Schema& s, SolverParams& p) {
-  s.field("transient_capacitance", p.transient_capacitance,
-          "transient: capacitance to ground of every node of each non-input layer (hidden..., "
-          "output); one value: every layer. Input nodes are held by ideal sources")
+void describe(Schema& s, TransientSolverOptions& o) {
+  s.field("capacitance", o.capacitance,
+          "capacitance to ground of every node of each non-input layer (hidden..., output); one "
+          "value: every layer. Input nodes are held by ideal sources")
       .unit("F")
       .greater(0.0);
-  s.field("transient_rtol", p.transient_rtol, "transient: IDA relative tolerance").min(0.0);
-  s.field("transient_atol", p.transient_atol,
-          "transient: IDA absolute tolerance of node potentials (currents: atol times the mean "
-          "conductance)")
+  s.field("rtol", o.rtol, "IDA relative tolerance").min(0.0);
+  s.field("atol", o.atol,
+          "IDA absolute tolerance of node potentials (currents: atol times the mean conductance)")
       .unit("V")
       .greater(0.0);
-  s.field("transient_settle", p.transient_settle,
-          "transient: settling criterion: final (every node within transient_final_tol of the "
-          "phase's DC steady state) or slew (every |dv/dt| below transient_slew_tol)")
+  s.field("settle", o.settle,
+          "settling criterion: final (every node within final_tol of the phase's DC steady "
+          "state) or slew (every |dv/dt| below slew_tol)")
       .one_of({"final", "slew"});
-  s.field("transient_final_tol", p.transient_final_tol,
-          "transient: final criterion, max |v - v_dc| over the nodes")
+  s.field("final_tol", o.final_tol, "final criterion, max |v - v_dc| over the nodes")
       .unit("V")
       .greater(0.0);
-  s.field("transient_slew_tol", p.transient_slew_tol,
-          "transient: slew criterion, max |dv/dt| over the nodes")
+  s.field("slew_tol", o.slew_tol, "slew criterion, max |dv/dt| over the nodes")
       .unit("V/s")
       .greater(0.0);
-  s.field("transient_hold", p.transient_hold,
-          "transient: the criterion, first met at t_s, must keep holding until t_s (1 + hold); "
-          "the phase ends there")
+  s.field("hold", o.hold,
+          "the criterion, first met at t_s, must keep holding until t_s (1 + hold); the phase "
+          "ends there")
       .min(0.0);
-  s.field("transient_max_duration", p.transient_max_duration,
-          "transient: a phase not settled after this long fails")
+  s.field("max_duration", o.max_duration, "a phase not settled after this long fails")
       .unit("s")
       .greater(0.0);
-  s.field("transient_max_steps", p.transient_max_steps,
-          "transient: most IDA steps per phase and sample")
-      .min(1);
+  s.field("max_steps", o.max_steps, "most IDA steps per phase and sample").min(1);
 }
 
-TransientOptions transient_options(const SolverParams& p) {
+TransientOptions transient_options(const TransientSolverOptions& p) {
   TransientOptions o;
-  o.rtol = p.transient_rtol;
-  o.atol = p.transient_atol;
-  o.settle = parse_settle_criterion(p.transient_settle, "solver.transient_settle");
-  o.final_tol = p.transient_final_tol;
-  o.slew_tol = p.transient_slew_tol;
-  o.hold = p.transient_hold;
-  o.max_duration = p.transient_max_duration;
-  o.max_steps = p.transient_max_steps;
+  o.rtol = p.rtol;
+  o.atol = p.atol;
+  o.settle = parse_settle_criterion(p.settle, "solver.settle");
+  o.final_tol = p.final_tol;
+  o.slew_tol = p.slew_tol;
+  o.hold = p.hold;
+  o.max_duration = p.max_duration;
+  o.max_steps = p.max_steps;
   o.element_energies = true;  // the Norton elements' energies give the input side's
   return o;
 }
@@ -83,49 +82,24 @@ struct TransientLayeredSolver::Lowered {
                                          : "h" + std::to_string(l) + "_" + std::to_string(i)));
     for (int i = 0; i < net.sizes[1]; ++i) {
       const int node = layer_nodes[0][static_cast<std::size_t>(i)];
-      norton_conductances.push_back(static_cast<int>(circuit.conductances.size()));
-      circuit.conductances.push_back({"GN_" + std::to_string(i), node, kGround, 0.0, false});
-      norton_sources.push_back(static_cast<int>(circuit.current_sources.size()));
-      circuit.current_sources.push_back({"IN_" + std::to_string(i), kGround, node, 0.0, false});
+      norton_conductances.push_back(static_cast<int>(
+          circuit.add(Conductance{"GN_" + std::to_string(i), node, kGround, 0.0, false})));
+      norton_sources.push_back(static_cast<int>(
+          circuit.add(CurrentSource{"IN_" + std::to_string(i), kGround, node, 0.0, false})));
     }
     for (int l = 0; l < layers; ++l) {
       if (l > 0)
         for (int j = 0; j < net.sizes[l]; ++j)
           for (int i = 0; i < net.sizes[l + 1]; ++i)
-            circuit.conductances.push_back(
-                {"G" + std::to_string(l) + "_" + std::to_string(j) + "_" + std::to_string(i),
-                 layer_nodes[static_cast<std::size_t>(l - 1)][static_cast<std::size_t>(j)],
-                 layer_nodes[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)],
-                 net.weights[static_cast<std::size_t>(l)](j, i), true});
-      for (int i = 0; i < net.sizes[l + 1]; ++i) {
-        const int node = layer_nodes[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)];
-        const std::string suffix = std::to_string(l) + "_" + std::to_string(i);
-        if (net.polarity[static_cast<std::size_t>(l)](i) != 0) {
-          circuits::Diode d;
-          d.name = "D" + suffix;
-          // v >= 0: the diode conducts from ground into the node when v < 0; v <= 0: reverse.
-          const bool positive = net.polarity[static_cast<std::size_t>(l)](i) > 0;
-          d.anode = positive ? kGround : node;
-          d.cathode = positive ? node : kGround;
-          d.model = net.ideal_diodes ? DiodeModel::Ideal : DiodeModel::Shockley;
-          d.saturation_current = net.params.diode_saturation_current;
-          d.emission = net.params.diode_emission;
-          d.temperature = net.params.diode_temperature;
-          circuit.diodes.push_back(d);
-        }
-        if (net.has_biases) {
-          bias_sources.push_back(static_cast<int>(circuit.current_sources.size()));
-          circuit.current_sources.push_back({"B" + suffix, kGround, node, 0.0, true});
-        }
-      }
+            circuit.add(Conductance{
+                "G" + std::to_string(l) + "_" + std::to_string(j) + "_" + std::to_string(i),
+                layer_nodes[static_cast<std::size_t>(l - 1)][static_cast<std::size_t>(j)],
+                layer_nodes[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)],
+                net.weights[static_cast<std::size_t>(l)](j, i), true});
+      circuits::add_neurons(net, l, layer_nodes[static_cast<std::size_t>(l)], circuit,
+                            bias_sources);
     }
-    if (clamp)
-      for (int i = 0; i < net.sizes[static_cast<std::size_t>(layers)]; ++i) {
-        clamp_sources.push_back(static_cast<int>(circuit.voltage_sources.size()));
-        circuit.voltage_sources.push_back({"V_clamp" + std::to_string(i),
-                                           layer_nodes.back()[static_cast<std::size_t>(i)], kGround,
-                                           0.0});
-      }
+    if (clamp) circuits::add_output_clamps(layer_nodes.back(), circuit, clamp_sources);
     observed.resize(layer_nodes.size());
     for (std::size_t l = 0; l < layer_nodes.size(); ++l)
       observed[l].resize(static_cast<Eigen::Index>(layer_nodes[l].size()));
@@ -134,31 +108,33 @@ struct TransientLayeredSolver::Lowered {
   /// Element values of the network (conductances and biases); the Norton elements are set per
   /// sample.
   void update(const circuits::LayeredNetwork& net) {
+    auto& conductances = circuit.list<Conductance>();
     std::size_t e = norton_conductances.size();
     for (int l = 1; l < net.num_weight_layers(); ++l)
       for (int j = 0; j < net.sizes[l]; ++j)
         for (int i = 0; i < net.sizes[l + 1]; ++i)
-          circuit.conductances[e++].g = net.weights[static_cast<std::size_t>(l)](j, i);
+          conductances[e++].g = net.weights[static_cast<std::size_t>(l)](j, i);
+    auto& currents = circuit.list<CurrentSource>();
     std::size_t b = 0;
     if (net.has_biases)
       for (int l = 0; l < net.num_weight_layers(); ++l)
         for (int i = 0; i < net.sizes[l + 1]; ++i)
-          circuit.current_sources[static_cast<std::size_t>(bias_sources[b++])].amps =
+          currents[static_cast<std::size_t>(bias_sources[b++])].amps =
               net.biases[static_cast<std::size_t>(l)](i);
   }
 };
 
-TransientLayeredSolver::TransientLayeredSolver(const SolverParams& params,
+TransientLayeredSolver::TransientLayeredSolver(const TransientSolverOptions& options,
                                                const circuits::LayeredNetwork& net)
-    : options_(transient_options(params)) {
+    : options_(transient_options(options)) {
   const int layers = net.num_weight_layers();
-  const auto& c = params.transient_capacitance;
+  const auto& c = options.capacitance;
   if (c.size() != 1 && static_cast<int>(c.size()) != layers)
-    throw ConfigError("solver.transient_capacitance", json_text(json(c)),
+    throw ConfigError("solver.capacitance", json_text(json(c)),
                       cat("must hold one value or one per non-input layer (", layers, ")"));
   for (std::size_t l = 0; l < c.size(); ++l)
     if (!(c[l] > 0.0) || !std::isfinite(c[l]))
-      throw ConfigError(cat("solver.transient_capacitance[", l, "]"), json_text(json(c[l])),
+      throw ConfigError(cat("solver.capacitance[", l, "]"), json_text(json(c[l])),
                         "must be finite and > 0");
   capacitance_.assign(static_cast<std::size_t>(layers), c[0]);
   if (c.size() > 1) capacitance_ = c;
@@ -209,16 +185,19 @@ void TransientLayeredSolver::relax(const circuits::LayeredNetwork& net, const Ph
   last_steps_ = 0;
   std::vector<Nudge> nudges;
   Eigen::VectorXd initial(circuit.num_nodes());
+  auto& conductances = circuit.list<Conductance>();
+  auto& currents = circuit.list<CurrentSource>();
+  auto& sources = circuit.list<VoltageSource>();
   for (std::size_t i = 0; i < low.norton_conductances.size(); ++i)
-    circuit.conductances[static_cast<std::size_t>(low.norton_conductances[i])].g =
+    conductances[static_cast<std::size_t>(low.norton_conductances[i])].g =
         conductance_(static_cast<Eigen::Index>(i));
   for (Eigen::Index b = 0; b < batch; ++b) {
     for (std::size_t i = 0; i < low.norton_sources.size(); ++i)
-      circuit.current_sources[static_cast<std::size_t>(low.norton_sources[i])].amps =
+      currents[static_cast<std::size_t>(low.norton_sources[i])].amps =
           drive_(b, static_cast<Eigen::Index>(i));
     if (nudge.clamp)
       for (std::size_t i = 0; i < low.clamp_sources.size(); ++i)
-        circuit.voltage_sources[static_cast<std::size_t>(low.clamp_sources[i])].volts =
+        sources[static_cast<std::size_t>(low.clamp_sources[i])].volts =
             (*nudge.clamp)(b, static_cast<Eigen::Index>(i));
     nudges.clear();
     if (nudge.beta != 0.0)
@@ -250,11 +229,12 @@ void TransientLayeredSolver::relax(const circuits::LayeredNetwork& net, const Ph
     const TransientEnergy& e = r.energy_settled;
     const ElementEnergies& el = r.elements_settled;
     double norton_source = 0.0, clamp = 0.0, drive_power = 0.0;
+    const auto& current_energies = el.of<CurrentSource>();
     for (std::size_t i = 0; i < low.norton_sources.size(); ++i) {
-      norton_source += el.current_sources[static_cast<std::size_t>(low.norton_sources[i])];
+      norton_source += current_energies[static_cast<std::size_t>(low.norton_sources[i])];
       drive_power += drive_(b, static_cast<Eigen::Index>(i)) * r.voltages(low.layer_nodes[0][i]);
     }
-    for (int k : low.clamp_sources) clamp += el.voltage_sources[static_cast<std::size_t>(k)];
+    for (int k : low.clamp_sources) clamp += el.of<VoltageSource>()[static_cast<std::size_t>(k)];
     const double k_t = input_power_(b) * r.settling_time;
     PhasePhysics& p = physics_[static_cast<std::size_t>(b)];
     p.settling_time = r.settling_time;
@@ -273,8 +253,8 @@ void TransientLayeredSolver::relax(const circuits::LayeredNetwork& net, const Ph
 }
 
 std::unique_ptr<EquilibriumSolver> make_transient_layered_solver(
-    const SolverParams& params, const circuits::LayeredNetwork& net) {
-  return std::make_unique<TransientLayeredSolver>(params, net);
+    const TransientSolverOptions& options, const circuits::LayeredNetwork& net) {
+  return std::make_unique<TransientLayeredSolver>(options, net);
 }
 
 }  // namespace physlearn::solvers

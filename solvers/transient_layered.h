@@ -4,8 +4,8 @@
 /// handed in (zeros at a batch's start for the free phase, the free state for the nudged phases)
 /// until it settles; the state returned is the circuit's state at the end of the transient.
 ///
-/// The circuit: every hidden and output node has a capacitance to ground (transient_capacitance,
-/// per layer); the input nodes are held by ideal voltage sources, so they have no dynamics and are
+/// The circuit: every hidden and output node has a capacitance to ground (capacitance, per
+/// layer); the input nodes are held by ideal voltage sources, so they have no dynamics and are
 /// folded into their Norton equivalent at each first-layer node i (exact, for every t):
 ///   a conductance G_i = sum_j W0[j,i] to ground and a current source I_i = sum_j W0[j,i] V_j,
 /// built once per batch (set_inputs). The inputs are applied as a step at t = 0 of the free
@@ -18,14 +18,15 @@
 /// from the Norton elements' own energies (exact; the input nodes carry no capacitance: an ideal
 /// source would charge it instantly, adding only the classic 1/2 C dV^2 loss at the step).
 ///
-/// Config keys (the solver section; `physlearn simulate` reads them whatever solver.type is):
-///   transient_capacitance  F per node of each non-input layer (one value: all)    [1e-12]
-///   transient_rtol, transient_atol (V)   IDA tolerances                           [1e-8, 1e-10]
-///   transient_settle      "final": max |v - v_dc| <= transient_final_tol (V)      ["final"]
-///                         "slew":  max |dv/dt| <= transient_slew_tol (V/s)
-///   transient_final_tol [1e-6 V], transient_slew_tol [1e6 V/s]
-///   transient_hold        the criterion must keep holding until t_s (1 + hold)    [1]
-///   transient_max_duration (s), transient_max_steps: beyond them a phase fails    [1e-6, 1e5]
+/// Config keys (the solver section with "type": "transient"; `physlearn simulate` takes them from
+/// there when solver.type is "transient", else uses these defaults):
+///   capacitance         F per node of each non-input layer (one value: all)        [1e-12]
+///   rtol, atol (V)      IDA tolerances                                             [1e-8, 1e-10]
+///   settle              "final": max |v - v_dc| <= final_tol (V)                   ["final"]
+///                       "slew":  max |dv/dt| <= slew_tol (V/s)
+///   final_tol [1e-6 V], slew_tol [1e6 V/s]
+///   hold                the criterion must keep holding until t_s (1 + hold)       [1]
+///   max_duration (s), max_steps: beyond them a phase fails                         [1e-6, 1e5]
 #include <functional>
 #include <memory>
 #include <string>
@@ -36,18 +37,32 @@
 
 namespace physlearn::solvers {
 
-/// Adds the transient_* keys to the solver section's schema.
-void describe_transient(Schema& schema, SolverParams& params);
+/// Options of solver.type "transient" (the keys above).
+struct TransientSolverOptions {
+  /// F per node of each non-input layer (hidden..., output); one value: every layer.
+  std::vector<double> capacitance = {1e-12};
+  double rtol = 1e-8;            ///< IDA relative tolerance
+  double atol = 1e-10;           ///< V: IDA absolute tolerance of node potentials
+  std::string settle = "final";  ///< "final" (|v - v_dc|) or "slew" (|dv/dt|)
+  double final_tol = 1e-6;       ///< V: "final" settling tolerance
+  double slew_tol = 1e6;         ///< V/s: "slew" settling tolerance
+  double hold = 1.0;             ///< criterion must hold until t_s (1 + hold)
+  double max_duration = 1e-6;    ///< s: a phase not settled by then fails
+  int max_steps = 100000;        ///< IDA steps per phase and sample
+};
 
-/// The transient options the transient_* keys give (capacitances aside); throws ConfigError
-/// naming the key for an unknown settling criterion.
-TransientOptions transient_options(const SolverParams& params);
+void describe(Schema& schema, TransientSolverOptions& options);
+
+/// The IDA options these give (capacitances aside); throws ConfigError naming solver.settle for
+/// an unknown settling criterion.
+TransientOptions transient_options(const TransientSolverOptions& options);
 
 class TransientLayeredSolver final : public EquilibriumSolver {
  public:
-  /// Throws ConfigError naming solver.transient_capacitance when it has neither one value nor
-  /// one per non-input layer.
-  TransientLayeredSolver(const SolverParams& params, const circuits::LayeredNetwork& net);
+  /// Throws ConfigError naming solver.capacitance when it has neither one value nor one per
+  /// non-input layer.
+  TransientLayeredSolver(const TransientSolverOptions& options,
+                         const circuits::LayeredNetwork& net);
   ~TransientLayeredSolver() override;
 
   std::string name() const override { return "transient"; }
@@ -88,6 +103,6 @@ class TransientLayeredSolver final : public EquilibriumSolver {
 };
 
 std::unique_ptr<EquilibriumSolver> make_transient_layered_solver(
-    const SolverParams& params, const circuits::LayeredNetwork& net);
+    const TransientSolverOptions& options, const circuits::LayeredNetwork& net);
 
 }  // namespace physlearn::solvers

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "circuits_support.h"
+
 #include <string>
 
 #include "circuits/circuit_json.h"
@@ -62,42 +64,42 @@ TEST_CASE("circuit JSON: elements, nodes, names and values are read") {
   CHECK(c.node_name(2) == "out");
   CHECK(c.node_name(3) == "amp");
 
-  REQUIRE(c.voltage_sources.size() == 1);
-  CHECK(c.voltage_sources[0].name == "Vin");
-  CHECK(c.voltage_sources[0].plus == 0);
-  CHECK(c.voltage_sources[0].minus == kGround);
-  CHECK(c.voltage_sources[0].volts == 1.5);
+  REQUIRE(c.list<physlearn::circuits::VoltageSource>().size() == 1);
+  CHECK(c.list<physlearn::circuits::VoltageSource>()[0].name == "Vin");
+  CHECK(c.list<physlearn::circuits::VoltageSource>()[0].plus == 0);
+  CHECK(c.list<physlearn::circuits::VoltageSource>()[0].minus == kGround);
+  CHECK(c.list<physlearn::circuits::VoltageSource>()[0].volts == 1.5);
 
-  REQUIRE(c.conductances.size() == 3);
-  CHECK(c.conductances[0].name == "R1");  // a resistor keeps its letter, stored as 1 / r
-  CHECK(c.conductances[0].g == doctest::Approx(1e-3).epsilon(1e-15));
-  CHECK(c.conductances[1].name == "G7");
-  CHECK(c.conductances[1].b == kGround);
-  CHECK(c.conductances[1].trainable);
-  CHECK(c.conductances[2].name == "G1");  // generated, unique
-  CHECK_FALSE(c.conductances[2].trainable);
+  REQUIRE(c.list<physlearn::circuits::Conductance>().size() == 3);
+  CHECK(c.list<physlearn::circuits::Conductance>()[0].name == "R1");  // a resistor keeps its letter, stored as 1 / r
+  CHECK(c.list<physlearn::circuits::Conductance>()[0].g == doctest::Approx(1e-3).epsilon(1e-15));
+  CHECK(c.list<physlearn::circuits::Conductance>()[1].name == "G7");
+  CHECK(c.list<physlearn::circuits::Conductance>()[1].b == kGround);
+  CHECK(c.list<physlearn::circuits::Conductance>()[1].trainable);
+  CHECK(c.list<physlearn::circuits::Conductance>()[2].name == "G1");  // generated, unique
+  CHECK_FALSE(c.list<physlearn::circuits::Conductance>()[2].trainable);
 
-  REQUIRE(c.current_sources.size() == 1);
-  CHECK(c.current_sources[0].name == "I1");
-  CHECK(c.current_sources[0].from == kGround);
-  CHECK(c.current_sources[0].to == 1);
-  CHECK(c.current_sources[0].trainable);
+  REQUIRE(c.list<physlearn::circuits::CurrentSource>().size() == 1);
+  CHECK(c.list<physlearn::circuits::CurrentSource>()[0].name == "I1");
+  CHECK(c.list<physlearn::circuits::CurrentSource>()[0].from == kGround);
+  CHECK(c.list<physlearn::circuits::CurrentSource>()[0].to == 1);
+  CHECK(c.list<physlearn::circuits::CurrentSource>()[0].trainable);
 
-  REQUIRE(c.diodes.size() == 2);
-  CHECK(c.diodes[0].model == DiodeModel::Ideal);
-  CHECK(c.diodes[0].cathode == kGround);
-  CHECK(c.diodes[1].name == "D2");  // D1 is taken
-  CHECK(c.diodes[1].model == DiodeModel::Shockley);
-  CHECK(c.diodes[1].saturation_current == 2e-14);
-  CHECK(c.diodes[1].emission == 1.5);
-  CHECK(c.diodes[1].temperature == 310.0);
-  CHECK(c.diodes[1].gmin == 0.0);
+  REQUIRE(c.list<physlearn::circuits::Diode>().size() == 2);
+  CHECK(c.list<physlearn::circuits::Diode>()[0].model == DiodeModel::Ideal);
+  CHECK(c.list<physlearn::circuits::Diode>()[0].cathode == kGround);
+  CHECK(c.list<physlearn::circuits::Diode>()[1].name == "D2");  // D1 is taken
+  CHECK(c.list<physlearn::circuits::Diode>()[1].model == DiodeModel::Shockley);
+  CHECK(c.list<physlearn::circuits::Diode>()[1].saturation_current == 2e-14);
+  CHECK(c.list<physlearn::circuits::Diode>()[1].emission == 1.5);
+  CHECK(c.list<physlearn::circuits::Diode>()[1].temperature == 310.0);
+  CHECK(c.list<physlearn::circuits::Diode>()[1].gmin == 0.0);
 
-  REQUIRE(c.vcvs.size() == 1);
-  CHECK(c.vcvs[0].out_plus == 3);
-  CHECK(c.vcvs[0].ctrl_plus == 1);
-  CHECK(c.vcvs[0].ctrl_minus == 2);
-  CHECK(c.vcvs[0].gain == -10.0);
+  REQUIRE(c.list<physlearn::circuits::Vcvs>().size() == 1);
+  CHECK(c.list<physlearn::circuits::Vcvs>()[0].out_plus == 3);
+  CHECK(c.list<physlearn::circuits::Vcvs>()[0].ctrl_plus == 1);
+  CHECK(c.list<physlearn::circuits::Vcvs>()[0].ctrl_minus == 2);
+  CHECK(c.list<physlearn::circuits::Vcvs>()[0].gain == -10.0);
   CHECK_NOTHROW(c.validate());
 }
 
@@ -108,30 +110,30 @@ TEST_CASE("circuit JSON: a written circuit reads back the same") {
   CHECK(circuit_to_json(back) == written);
   REQUIRE(back.num_nodes() == c.num_nodes());
   for (int i = 0; i < c.num_nodes(); ++i) CHECK(back.node_name(i) == c.node_name(i));
-  REQUIRE(back.conductances.size() == c.conductances.size());
-  for (std::size_t k = 0; k < c.conductances.size(); ++k) {
-    CHECK(back.conductances[k].name == c.conductances[k].name);
-    CHECK(back.conductances[k].g == c.conductances[k].g);  // exact: JSON numbers round-trip
-    CHECK(back.conductances[k].a == c.conductances[k].a);
-    CHECK(back.conductances[k].b == c.conductances[k].b);
-    CHECK(back.conductances[k].trainable == c.conductances[k].trainable);
+  REQUIRE(back.list<physlearn::circuits::Conductance>().size() == c.list<physlearn::circuits::Conductance>().size());
+  for (std::size_t k = 0; k < c.list<physlearn::circuits::Conductance>().size(); ++k) {
+    CHECK(back.list<physlearn::circuits::Conductance>()[k].name == c.list<physlearn::circuits::Conductance>()[k].name);
+    CHECK(back.list<physlearn::circuits::Conductance>()[k].g == c.list<physlearn::circuits::Conductance>()[k].g);  // exact: JSON numbers round-trip
+    CHECK(back.list<physlearn::circuits::Conductance>()[k].a == c.list<physlearn::circuits::Conductance>()[k].a);
+    CHECK(back.list<physlearn::circuits::Conductance>()[k].b == c.list<physlearn::circuits::Conductance>()[k].b);
+    CHECK(back.list<physlearn::circuits::Conductance>()[k].trainable == c.list<physlearn::circuits::Conductance>()[k].trainable);
   }
-  CHECK(back.diodes[1].saturation_current == c.diodes[1].saturation_current);
-  CHECK(back.diodes[0].model == DiodeModel::Ideal);
-  CHECK(back.vcvs[0].gain == c.vcvs[0].gain);
-  CHECK(back.current_sources[0].amps == c.current_sources[0].amps);
-  REQUIRE(back.vccs.size() == 1);
-  CHECK(back.vccs[0].name == "Gm");
-  CHECK(back.vccs[0].gain == -2.5e-3);
-  CHECK(back.vccs[0].out_plus == c.node("out"));
-  CHECK(back.vccs[0].out_minus == kGround);
-  CHECK(back.vccs[0].ctrl_plus == c.node("in"));
-  CHECK(back.vccs[0].ctrl_minus == c.node("mid"));
-  REQUIRE(back.capacitors.size() == 1);
-  CHECK(back.capacitors[0].name == "C1");
-  CHECK(back.capacitors[0].farads == 4.7e-9);
-  CHECK(back.capacitors[0].a == c.node("amp"));
-  CHECK(back.capacitors[0].b == c.node("mid"));
+  CHECK(back.list<physlearn::circuits::Diode>()[1].saturation_current == c.list<physlearn::circuits::Diode>()[1].saturation_current);
+  CHECK(back.list<physlearn::circuits::Diode>()[0].model == DiodeModel::Ideal);
+  CHECK(back.list<physlearn::circuits::Vcvs>()[0].gain == c.list<physlearn::circuits::Vcvs>()[0].gain);
+  CHECK(back.list<physlearn::circuits::CurrentSource>()[0].amps == c.list<physlearn::circuits::CurrentSource>()[0].amps);
+  REQUIRE(back.list<physlearn::circuits::Vccs>().size() == 1);
+  CHECK(back.list<physlearn::circuits::Vccs>()[0].name == "Gm");
+  CHECK(back.list<physlearn::circuits::Vccs>()[0].gain == -2.5e-3);
+  CHECK(back.list<physlearn::circuits::Vccs>()[0].out_plus == c.node("out"));
+  CHECK(back.list<physlearn::circuits::Vccs>()[0].out_minus == kGround);
+  CHECK(back.list<physlearn::circuits::Vccs>()[0].ctrl_plus == c.node("in"));
+  CHECK(back.list<physlearn::circuits::Vccs>()[0].ctrl_minus == c.node("mid"));
+  REQUIRE(back.list<physlearn::circuits::Capacitor>().size() == 1);
+  CHECK(back.list<physlearn::circuits::Capacitor>()[0].name == "C1");
+  CHECK(back.list<physlearn::circuits::Capacitor>()[0].farads == 4.7e-9);
+  CHECK(back.list<physlearn::circuits::Capacitor>()[0].a == c.node("amp"));
+  CHECK(back.list<physlearn::circuits::Capacitor>()[0].b == c.node("mid"));
   CHECK(written["elements"][0]["type"] == "conductance");
   CHECK_FALSE(written["elements"][5].contains("Is"));  // the ideal diode writes no Shockley keys
 
@@ -140,11 +142,11 @@ TEST_CASE("circuit JSON: a written circuit reads back the same") {
       R"({"elements": [{"type": "resistor", "nodes": ["a", "0"], "r": 4},
                        {"type": "diode", "nodes": ["a", "0"], "model": "shockley"}]})");
   const Circuit m = circuit_from_json(minimal, "circuit");
-  CHECK(m.conductances[0].g == 0.25);
-  CHECK(m.diodes[0].saturation_current == 1e-14);
-  CHECK(m.diodes[0].emission == 1.0);
-  CHECK(m.diodes[0].temperature == 300.15);
-  CHECK(m.diodes[0].gmin == 1e-12);
+  CHECK(m.list<physlearn::circuits::Conductance>()[0].g == 0.25);
+  CHECK(m.list<physlearn::circuits::Diode>()[0].saturation_current == 1e-14);
+  CHECK(m.list<physlearn::circuits::Diode>()[0].emission == 1.0);
+  CHECK(m.list<physlearn::circuits::Diode>()[0].temperature == 300.15);
+  CHECK(m.list<physlearn::circuits::Diode>()[0].gmin == 1e-12);
   CHECK(circuit_to_json(circuit_from_json(circuit_to_json(m), "c")) == circuit_to_json(m));
 }
 
@@ -161,7 +163,7 @@ TEST_CASE("circuit JSON: each mistake names its path") {
     expect_error(json::parse(R"({"elements": [3]})"), "circuit.elements[0]", "object");
   }
   SUBCASE("types and keys") {
-    expect_error(with_element_key(3, "type", "inductor"), "circuit.elements[3].type",
+    expect_error(with_element_key(3, "type", "transistor"), "circuit.elements[3].type",
                  "one of: conductance, resistor");
     expect_error(with_element_key(3, "type", 7), "circuit.elements[3].type", "string");
     json no_type = full_circuit();

@@ -3,6 +3,8 @@
 // card, and round trips through the writer (circuits/spice_export.h).
 #include <doctest/doctest.h>
 
+#include "circuits_support.h"
+
 #include <cmath>
 #include <string>
 
@@ -167,46 +169,46 @@ R9 after the end is ignored
   CHECK(c.node_name(2) == "out");
   CHECK(c.node_name(3) == "out2");
 
-  REQUIRE(c.voltage_sources.size() == 1);
-  const VoltageSource& v = c.voltage_sources[0];
+  REQUIRE(c.list<VoltageSource>().size() == 1);
+  const VoltageSource& v = c.list<VoltageSource>()[0];
   CHECK(v.name == "V1");
   CHECK(v.plus == c.node("In"));  // v(n+) - v(n-) = value
   CHECK(v.minus == kGround);
   CHECK(v.volts == 5.0);
 
-  REQUIRE(c.current_sources.size() == 1);
-  const CurrentSource& i = c.current_sources[0];
+  REQUIRE(c.list<CurrentSource>().size() == 1);
+  const CurrentSource& i = c.list<CurrentSource>()[0];
   CHECK(i.from == c.node("mid"));  // I n+ n- value: from n+ through the source to n-
   CHECK(i.to == kGround);
   CHECK(i.amps == 2e-3);
 
-  REQUIRE(c.conductances.size() == 2);
-  CHECK(c.conductances[0].name == "Rload");
-  CHECK(c.conductances[0].a == c.node("In"));
-  CHECK(c.conductances[0].b == c.node("mid"));
-  CHECK(c.conductances[0].g == 1e-3);
-  CHECK_FALSE(c.conductances[0].trainable);
-  CHECK(c.conductances[1].name == "r2");
+  REQUIRE(c.list<Conductance>().size() == 2);
+  CHECK(c.list<Conductance>()[0].name == "Rload");
+  CHECK(c.list<Conductance>()[0].a == c.node("In"));
+  CHECK(c.list<Conductance>()[0].b == c.node("mid"));
+  CHECK(c.list<Conductance>()[0].g == 1e-3);
+  CHECK_FALSE(c.list<Conductance>()[0].trainable);
+  CHECK(c.list<Conductance>()[1].name == "r2");
 
-  REQUIRE(c.vcvs.size() == 1);
-  const Vcvs& e = c.vcvs[0];
+  REQUIRE(c.list<Vcvs>().size() == 1);
+  const Vcvs& e = c.list<Vcvs>()[0];
   CHECK(e.out_plus == c.node("out"));
   CHECK(e.out_minus == kGround);
   CHECK(e.ctrl_plus == c.node("mid"));
   CHECK(e.ctrl_minus == c.node("In"));
   CHECK(e.gain == 2.0);
 
-  REQUIRE(c.vccs.size() == 1);
-  const Vccs& g = c.vccs[0];
+  REQUIRE(c.list<Vccs>().size() == 1);
+  const Vccs& g = c.list<Vccs>()[0];
   CHECK(g.out_plus == kGround);
   CHECK(g.out_minus == c.node("out2"));
   CHECK(g.ctrl_plus == c.node("mid"));
   CHECK(g.ctrl_minus == kGround);
   CHECK(g.gain == 1e-3);
 
-  REQUIRE(c.capacitors.size() == 1);
-  CHECK(c.capacitors[0].farads == 1e-6);
-  CHECK(c.capacitors[0].a == c.node("out"));
+  REQUIRE(c.list<Capacitor>().size() == 1);
+  CHECK(c.list<Capacitor>()[0].farads == 1e-6);
+  CHECK(c.list<Capacitor>()[0].a == c.node("out"));
 }
 
 TEST_CASE("spice: source forms, negative resistors, capacitors' initial conditions") {
@@ -224,25 +226,25 @@ R3 d 0 1k
 .end
 )",
                          &options);
-  REQUIRE(c.voltage_sources.size() == 4);
-  CHECK(c.voltage_sources[0].volts == 3.0);
-  CHECK(c.voltage_sources[1].volts == -1.5);
-  CHECK(c.voltage_sources[2].volts == 2.0);
-  CHECK(c.voltage_sources[3].volts == 0.0);  // no value: 0 V, with a warning
+  REQUIRE(c.list<VoltageSource>().size() == 4);
+  CHECK(c.list<VoltageSource>()[0].volts == 3.0);
+  CHECK(c.list<VoltageSource>()[1].volts == -1.5);
+  CHECK(c.list<VoltageSource>()[2].volts == 2.0);
+  CHECK(c.list<VoltageSource>()[3].volts == 0.0);  // no value: 0 V, with a warning
   REQUIRE(options.warnings.size() == 1);
   CHECK(contains(options.warnings[0], "test.cir:5:"));
   CHECK(contains(options.warnings[0], "Vsense has no value"));
-  CHECK(c.current_sources[0].amps == 2e-3);
+  CHECK(c.list<CurrentSource>()[0].amps == 2e-3);
   // A negative resistor: a VCCS sensing its own terminals, gain 1/R.
-  REQUIRE(c.vccs.size() == 1);
-  CHECK(c.vccs[0].name == "R1");
-  CHECK(c.vccs[0].out_plus == c.node("a"));
-  CHECK(c.vccs[0].out_minus == c.node("b"));
-  CHECK(c.vccs[0].ctrl_plus == c.node("a"));
-  CHECK(c.vccs[0].ctrl_minus == c.node("b"));
-  CHECK(c.vccs[0].gain == -1.0 / 2e3);
-  CHECK(c.conductances.size() == 2);
-  CHECK(c.capacitors[0].farads == 1e-9);
+  REQUIRE(c.list<Vccs>().size() == 1);
+  CHECK(c.list<Vccs>()[0].name == "R1");
+  CHECK(c.list<Vccs>()[0].out_plus == c.node("a"));
+  CHECK(c.list<Vccs>()[0].out_minus == c.node("b"));
+  CHECK(c.list<Vccs>()[0].ctrl_plus == c.node("a"));
+  CHECK(c.list<Vccs>()[0].ctrl_minus == c.node("b"));
+  CHECK(c.list<Vccs>()[0].gain == -1.0 / 2e3);
+  CHECK(c.list<Conductance>().size() == 2);
+  CHECK(c.list<Capacitor>()[0].farads == 1e-9);
 }
 
 TEST_CASE("spice: .param expressions, {} and '' values") {
@@ -264,10 +266,10 @@ I1 mid 0 'shift*2'
   CHECK(options.params.at("vdd") == 3.3);
   CHECK(options.params.at("half") == doctest::Approx(1.65).epsilon(1e-15));
   CHECK(options.params.at("shift") == 1e-3);
-  CHECK(c.voltage_sources[0].volts == 3.3);
-  CHECK(c.conductances[0].g == 1.0 / 2e3);
-  CHECK(c.conductances[1].g == 1.0 / 3e3);
-  CHECK(c.current_sources[0].amps == 2e-3);
+  CHECK(c.list<VoltageSource>()[0].volts == 3.3);
+  CHECK(c.list<Conductance>()[0].g == 1.0 / 2e3);
+  CHECK(c.list<Conductance>()[1].g == 1.0 / 3e3);
+  CHECK(c.list<CurrentSource>()[0].amps == 2e-3);
 }
 
 TEST_CASE("spice: diode models, series resistance, temperature and gmin") {
@@ -295,13 +297,13 @@ Dstd a 0 plain off
   CHECK(contains(options.warnings[0], "bv ignored"));
   CHECK(contains(options.warnings[1], "ibv ignored"));
 
-  REQUIRE(c.diodes.size() == 4);
+  REQUIRE(c.list<Diode>().size() == 4);
   const double k_ratio = kNgspiceBoltzmannOverCharge / kBoltzmannOverCharge;
   auto saturation = [](double is, double n, double t, double tnom) {
     const double vt = kNgspiceBoltzmannOverCharge * t;
     return is * std::exp((t / tnom - 1.0) * 1.11 / (n * vt) + 3.0 / n * std::log(t / tnom));
   };
-  const Diode& d1 = c.diodes[0];
+  const Diode& d1 = c.list<Diode>()[0];
   CHECK(d1.model == DiodeModel::Shockley);
   CHECK(d1.temperature == 333.15);
   CHECK(d1.emission == doctest::Approx(1.5 * k_ratio).epsilon(1e-15));
@@ -314,30 +316,30 @@ Dstd a 0 plain off
   // RS: an internal node on the anode side and a series conductance.
   CHECK(d1.cathode == kGround);
   CHECK(c.node_name(d1.anode) == "D1#internal");
-  const Diode& d2 = c.diodes[1];
+  const Diode& d2 = c.list<Diode>()[1];
   CHECK(d2.temperature == 77.0 + 273.15);
   CHECK(d2.saturation_current ==
         doctest::Approx(2.0 * saturation(2e-9, 1.5, 350.15, 300.15)).epsilon(1e-14));
   CHECK(c.node_name(d2.anode) == "d2#internal");
-  const Diode& d3 = c.diodes[2];
+  const Diode& d3 = c.list<Diode>()[2];
   CHECK(d3.saturation_current ==
         doctest::Approx(saturation(1e-15, 1.0, 333.15, 323.15)).epsilon(1e-14));
-  const Diode& d4 = c.diodes[3];
+  const Diode& d4 = c.list<Diode>()[3];
   CHECK(d4.saturation_current ==
         doctest::Approx(saturation(1e-14, 1.0, 333.15, 300.15)).epsilon(1e-14));
   CHECK(d4.anode == c.node("a"));  // no RS: no internal node
-  REQUIRE(c.conductances.size() == 2);
-  CHECK(c.conductances[0].name == "D1#rs");
-  CHECK(c.conductances[0].a == c.node("a"));
-  CHECK(c.conductances[0].b == d1.anode);
-  CHECK(c.conductances[0].g == 0.25);
-  CHECK(c.conductances[1].g == 2.0 / 4.0);  // area 2: RS / area
-  CHECK(c.conductances[1].b == d2.anode);
+  REQUIRE(c.list<Conductance>().size() == 2);
+  CHECK(c.list<Conductance>()[0].name == "D1#rs");
+  CHECK(c.list<Conductance>()[0].a == c.node("a"));
+  CHECK(c.list<Conductance>()[0].b == d1.anode);
+  CHECK(c.list<Conductance>()[0].g == 0.25);
+  CHECK(c.list<Conductance>()[1].g == 2.0 / 4.0);  // area 2: RS / area
+  CHECK(c.list<Conductance>()[1].b == d2.anode);
 
   // At TEMP = TNOM the saturation current is IS exactly.
   const Circuit same = read("t\n.model m D(IS=3e-14 TNOM=40)\nD1 a 0 m temp=40\nR1 a 0 1\n");
-  CHECK(same.diodes[0].saturation_current == 3e-14);
-  CHECK(same.diodes[0].gmin == 1e-12);
+  CHECK(same.list<Diode>()[0].saturation_current == 3e-14);
+  CHECK(same.list<Diode>()[0].gmin == 1e-12);
 }
 
 TEST_CASE("spice: options are honoured, recorded or warned about by name") {
@@ -380,7 +382,8 @@ TEST_CASE("spice: every error names the line and the card") {
   expect_error("t\n.subckt amp in out\nR1 in out 1k\n.ends\n", 2, ".subckt amp in out",
                "subcircuits");
   expect_error("t\nX1 a b amp\n", 2, "X1 a b amp", "subcircuit instances");
-  expect_error("t\nL1 a b 1u\n", 2, "L1 a b 1u", "inductors");
+  expect_error("t\nL1 a b 0\n", 2, "L1 a b 0", "must be > 0 (henries)");
+  expect_error("t\nF1 a b V1 2\n", 2, "F1 a b V1 2", "current-controlled sources");
   expect_error("t\nQ1 c b e npn\n", 2, "Q1 c b e npn", "transistors");
   expect_error("t\nW1 a b\n", 2, "W1 a b", "unknown element type 'W'");
   expect_error("t\n.include other.cir\n", 2, ".include other.cir", ".include is not supported");
@@ -450,7 +453,7 @@ TEST_CASE("spice: read_spice_file names the file") {
   const std::string path = std::string(PHYSLEARN_SOURCE_DIR) + "/tests/netlists/wheatstone.cir";
   SpiceOptions options;
   const Circuit c = physlearn::circuits::read_spice_file(path, &options);
-  CHECK(c.voltage_sources.size() == 1);
+  CHECK(c.list<VoltageSource>().size() == 1);
   CHECK(contains(options.title, "Wheatstone"));
 }
 
@@ -458,14 +461,14 @@ TEST_CASE("spice: what the writer writes reads back to the same circuit") {
   Circuit c;
   const int in = c.add_node("In"), mid = c.add_node("mid"), out = c.add_node("out");
   const int hot = c.add_node("hot"), amp = c.add_node("amp");
-  c.voltage_sources.push_back(VoltageSource{"Vin", in, kGround, 1.25});
-  c.conductances.push_back(Conductance{"G1", in, mid, 1.0 / 3.0, true});
-  c.conductances.push_back(Conductance{"G2", mid, kGround, 2e-3, false});
-  c.conductances.push_back(Conductance{"Gopen", mid, out, 0.0, true});  // left out by the writer
-  c.conductances.push_back(Conductance{"G3", mid, out, 7.5e-4, true});
-  c.conductances.push_back(Conductance{"G4", out, kGround, 1e-3, true});
-  c.conductances.push_back(Conductance{"G5", hot, kGround, 1e-3, true});
-  c.current_sources.push_back(CurrentSource{"B0", kGround, out, -1.5e-4, true});
+  c.list<VoltageSource>().push_back(VoltageSource{"Vin", in, kGround, 1.25});
+  c.list<Conductance>().push_back(Conductance{"G1", in, mid, 1.0 / 3.0, true});
+  c.list<Conductance>().push_back(Conductance{"G2", mid, kGround, 2e-3, false});
+  c.list<Conductance>().push_back(Conductance{"Gopen", mid, out, 0.0, true});  // left out by the writer
+  c.list<Conductance>().push_back(Conductance{"G3", mid, out, 7.5e-4, true});
+  c.list<Conductance>().push_back(Conductance{"G4", out, kGround, 1e-3, true});
+  c.list<Conductance>().push_back(Conductance{"G5", hot, kGround, 1e-3, true});
+  c.list<CurrentSource>().push_back(CurrentSource{"B0", kGround, out, -1.5e-4, true});
   Diode d;
   d.name = "D1";
   d.anode = mid;
@@ -475,27 +478,27 @@ TEST_CASE("spice: what the writer writes reads back to the same circuit") {
   d.emission = 1.3;
   d.temperature = 300.15;
   d.gmin = 1e-12;
-  c.diodes.push_back(d);
+  c.list<Diode>().push_back(d);
   d.name = "D2";  // hotter, with its own gmin: a temp= card and a trimming resistor
   d.anode = out;
   d.cathode = hot;
   d.temperature = 350.0;
   d.gmin = 1e-9;
-  c.diodes.push_back(d);
+  c.list<Diode>().push_back(d);
   d.name = "D3";  // smaller gmin: a negative trimming resistor
   d.anode = hot;
   d.cathode = kGround;
   d.temperature = 300.15;
   d.gmin = 0.0;
-  c.diodes.push_back(d);
+  c.list<Diode>().push_back(d);
   Diode ideal;
   ideal.name = "Dh";
   ideal.anode = kGround;
   ideal.cathode = out;
-  c.diodes.push_back(ideal);
-  c.vcvs.push_back(Vcvs{"E1", amp, kGround, mid, out, -12.5});
-  c.vccs.push_back(Vccs{"Gm", kGround, amp, in, mid, 3e-3});
-  c.capacitors.push_back(Capacitor{"C1", amp, mid, 4.7e-9});
+  c.list<Diode>().push_back(ideal);
+  c.list<Vcvs>().push_back(Vcvs{"E1", amp, kGround, mid, out, -12.5});
+  c.list<Vccs>().push_back(Vccs{"Gm", kGround, amp, in, mid, 3e-3});
+  c.list<Capacitor>().push_back(Capacitor{"C1", amp, mid, 4.7e-9});
 
   const std::string text = write_spice_netlist(c);
   CAPTURE(text);
@@ -509,34 +512,34 @@ TEST_CASE("spice: what the writer writes reads back to the same circuit") {
   CHECK(back.node_name(0) == "in");
   for (int k = 1; k < c.num_nodes(); ++k) CHECK(back.node_name(k) == c.node_name(k));
 
-  REQUIRE(back.voltage_sources.size() == 1);
-  CHECK(back.voltage_sources[0].volts == 1.25);
-  CHECK(back.voltage_sources[0].plus == in);
+  REQUIRE(back.list<VoltageSource>().size() == 1);
+  CHECK(back.list<VoltageSource>()[0].volts == 1.25);
+  CHECK(back.list<VoltageSource>()[0].plus == in);
   // Conductances: 1 / (1 / g) is g to an ulp; the zero one is left out; then the trimming
   // resistor of D2 (1 / (1e-9 - 1e-12)).
-  REQUIRE(back.conductances.size() == 6);
+  REQUIRE(back.list<Conductance>().size() == 6);
   const int kept[] = {0, 1, 3, 4, 5};
   for (int k = 0; k < 5; ++k) {
     CAPTURE(k);
-    const auto& a = c.conductances[static_cast<std::size_t>(kept[k])];
-    const auto& b = back.conductances[static_cast<std::size_t>(k)];
+    const auto& a = c.list<Conductance>()[static_cast<std::size_t>(kept[k])];
+    const auto& b = back.list<Conductance>()[static_cast<std::size_t>(k)];
     CHECK(b.g == doctest::Approx(a.g).epsilon(1e-15));
     CHECK(b.a == a.a);
     CHECK(b.b == a.b);
   }
-  CHECK(back.conductances[5].g == doctest::Approx(1e-9 - 1e-12).epsilon(1e-12));
-  CHECK(back.conductances[5].a == out);
-  CHECK(back.conductances[5].b == hot);
-  REQUIRE(back.current_sources.size() == 1);
-  CHECK(back.current_sources[0].amps == -1.5e-4);
-  CHECK(back.current_sources[0].from == kGround);
-  CHECK(back.current_sources[0].to == out);
+  CHECK(back.list<Conductance>()[5].g == doctest::Approx(1e-9 - 1e-12).epsilon(1e-12));
+  CHECK(back.list<Conductance>()[5].a == out);
+  CHECK(back.list<Conductance>()[5].b == hot);
+  REQUIRE(back.list<CurrentSource>().size() == 1);
+  CHECK(back.list<CurrentSource>()[0].amps == -1.5e-4);
+  CHECK(back.list<CurrentSource>()[0].from == kGround);
+  CHECK(back.list<CurrentSource>()[0].to == out);
 
-  REQUIRE(back.diodes.size() == 4);
+  REQUIRE(back.list<Diode>().size() == 4);
   for (std::size_t k = 0; k < 3; ++k) {
     CAPTURE(k);
-    const Diode& a = c.diodes[k];
-    const Diode& b = back.diodes[k];
+    const Diode& a = c.list<Diode>()[k];
+    const Diode& b = back.list<Diode>()[k];
     CHECK(b.model == DiodeModel::Shockley);
     CHECK(b.anode == a.anode);
     CHECK(b.cathode == a.cathode);
@@ -546,25 +549,25 @@ TEST_CASE("spice: what the writer writes reads back to the same circuit") {
     CHECK(b.gmin == 1e-12);  // the global gmin; the difference is in the trimming resistors
   }
   // The ideal diode comes back as the writer's steep Shockley diode.
-  CHECK(back.diodes[3].model == DiodeModel::Shockley);
-  CHECK(back.diodes[3].emission == doctest::Approx(1e-8).epsilon(1e-15));
-  CHECK(back.diodes[3].cathode == out);
+  CHECK(back.list<Diode>()[3].model == DiodeModel::Shockley);
+  CHECK(back.list<Diode>()[3].emission == doctest::Approx(1e-8).epsilon(1e-15));
+  CHECK(back.list<Diode>()[3].cathode == out);
   // D3's negative trimming resistor (written after the diode, before the G cards) is a VCCS
   // across its own terminals.
-  REQUIRE(back.vccs.size() == 2);
-  CHECK(back.vccs[0].out_plus == hot);
-  CHECK(back.vccs[0].ctrl_plus == hot);
-  CHECK(back.vccs[0].out_minus == kGround);
-  CHECK(back.vccs[0].ctrl_minus == kGround);
-  CHECK(back.vccs[0].gain == doctest::Approx(-1e-12).epsilon(1e-12));
-  CHECK(back.vccs[1].out_plus == kGround);
-  CHECK(back.vccs[1].out_minus == amp);
-  CHECK(back.vccs[1].ctrl_plus == in);
-  CHECK(back.vccs[1].ctrl_minus == mid);
-  CHECK(back.vccs[1].gain == 3e-3);
-  REQUIRE(back.vcvs.size() == 1);
-  CHECK(back.vcvs[0].gain == -12.5);
-  CHECK(back.vcvs[0].ctrl_minus == out);
-  REQUIRE(back.capacitors.size() == 1);
-  CHECK(back.capacitors[0].farads == 4.7e-9);
+  REQUIRE(back.list<Vccs>().size() == 2);
+  CHECK(back.list<Vccs>()[0].out_plus == hot);
+  CHECK(back.list<Vccs>()[0].ctrl_plus == hot);
+  CHECK(back.list<Vccs>()[0].out_minus == kGround);
+  CHECK(back.list<Vccs>()[0].ctrl_minus == kGround);
+  CHECK(back.list<Vccs>()[0].gain == doctest::Approx(-1e-12).epsilon(1e-12));
+  CHECK(back.list<Vccs>()[1].out_plus == kGround);
+  CHECK(back.list<Vccs>()[1].out_minus == amp);
+  CHECK(back.list<Vccs>()[1].ctrl_plus == in);
+  CHECK(back.list<Vccs>()[1].ctrl_minus == mid);
+  CHECK(back.list<Vccs>()[1].gain == 3e-3);
+  REQUIRE(back.list<Vcvs>().size() == 1);
+  CHECK(back.list<Vcvs>()[0].gain == -12.5);
+  CHECK(back.list<Vcvs>()[0].ctrl_minus == out);
+  REQUIRE(back.list<Capacitor>().size() == 1);
+  CHECK(back.list<Capacitor>()[0].farads == 4.7e-9);
 }

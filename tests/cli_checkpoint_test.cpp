@@ -151,7 +151,14 @@ TEST_CASE(
           json v = value;
           v["version"] = 99;
           write(d / "checkpoint.json", v.dump());
-        }).find("checkpoint version 99; this build reads version 1") != std::string::npos);
+        }).find("checkpoint version 99; this build reads version 2") != std::string::npos);
+  // Version 1 held the solver section as one flat list of prefixed keys (transient_*, ...).
+  CHECK(value["version"] == 2);
+  CHECK(attempt("version-1", [&](const fs::path& d) {
+          json v = value;
+          v["version"] = 1;
+          write(d / "checkpoint.json", v.dump());
+        }).find("checkpoint version 1; this build reads version 2") != std::string::npos);
   CHECK(attempt("edited", [&](const fs::path& d) {
           json v = value;
           v["config"]["learning"]["beta"] = 0.3;

@@ -92,6 +92,14 @@ TEST_CASE("config errors exit non-zero and name the key, the value and the rule"
         std::string::npos);
   auto layers = physlearn("run experiments/xor.json --set learning.lr_weights=[0.1,0.1,0.1]", dir);
   CHECK(layers.err.find("learning.lr_weights") != std::string::npos);
+  // The solver section holds the keys of its type only: xor.json's 20 sweeps are layered's.
+  auto other_type = physlearn("run experiments/xor.json --set solver.type=newton", dir);
+  CHECK(other_type.status != 0);
+  CHECK(other_type.err.find("solver.sweeps: 20: unknown key (known keys here: abstol, ") !=
+        std::string::npos);
+  auto solver_type = physlearn("run experiments/xor.json --set solver.type=spectral", dir);
+  CHECK(solver_type.err.find("solver.type: \"spectral\": must be one of: layered, newton, "
+                             "ngspice, transient") != std::string::npos);
 
   std::ofstream(dir / "bad.json") << "{\"name\": \"x\", ";
   auto malformed = physlearn("run '" + (dir / "bad.json").string() + "'", dir);
@@ -165,6 +173,8 @@ TEST_CASE("fashion-mnist experiment files run (shortened) and gradcheck agrees w
   REQUIRE_MESSAGE(g.status == 0, g.err);
   const json check = json::parse(g.out);
   CHECK(check["variant"] == "centered");
+  CHECK(check["experiment_solver"]["type"] == "layered");
+  CHECK(check["experiment_solver"]["sweeps"] == 4);
   CHECK(check["cosine"].get<double>() > 0.999);
   CHECK(check.contains("relative_error"));
   CHECK(check.contains("beta"));
@@ -314,6 +324,7 @@ TEST_CASE("transfer on a crossbar: in situ with wires, software, ex-situ, in one
   auto dir = scratch("transfer_crossbar");
   const std::string crossbar =
       " --set 'crossbar={\"wire_resistance\":20,\"g_unit\":1e-3}' --set solver.type=newton"
+      " --set solver.sweeps=null"
       " --set 'transfer={\"fine_tune_epochs\":3}' --set learning.epochs=20";
   auto r = physlearn("transfer experiments/xor.json --quiet --out '" + (dir / "t").string() + "'" + crossbar, dir);
   REQUIRE_MESSAGE(r.status == 0, r.err);
@@ -325,6 +336,8 @@ TEST_CASE("transfer on a crossbar: in situ with wires, software, ex-situ, in one
   const json software = json::parse(slurp((dir / "t/software/config.resolved.json").string()));
   CHECK_FALSE(software.contains("crossbar"));
   CHECK(software["solver"]["type"] == "layered");
+  CHECK(software["solver"]["sweeps"] == 4);  // the layered type's defaults
+  CHECK(software["solver"]["precision"] == "auto");
   const json ex_situ = json::parse(slurp((dir / "t/ex-situ/config.resolved.json").string()));
   CHECK(ex_situ["crossbar"]["wire_resistance"] == 20.0);
 }

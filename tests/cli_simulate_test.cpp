@@ -13,8 +13,9 @@
 
 #include "circuits/drn.h"
 #include "data/dataset.h"
-#include "learning/experiment.h"
+#include "orchestration/experiment.h"
 #include "solvers/equilibrium.h"
+#include "solvers/transient_layered.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -72,7 +73,7 @@ TEST_CASE("simulate: waveforms and per-phase figures of one EP step on XOR") {
   }
 
   // The free phase ends where the converged steady-state solver puts it.
-  auto config = physlearn::learning::load_experiment(std::string(PHYSLEARN_SOURCE_DIR) + "/experiments/xor.json", {});
+  auto config = physlearn::orchestration::load_experiment(std::string(PHYSLEARN_SOURCE_DIR) + "/experiments/xor.json", {});
   auto net = physlearn::circuits::build_drn(config.network, 1);
   const auto split = physlearn::data::load(config.data, 1);
   const Eigen::MatrixXd inputs = split.train.inputs.row(2).cast<double>();
@@ -109,14 +110,16 @@ TEST_CASE("simulate: waveforms and per-phase figures of one EP step on XOR") {
                                                      j["phases"][2]["duration"].get<double>()));
 }
 
-TEST_CASE("simulate: transient keys from a layered experiment's solver section; nodes; errors") {
+TEST_CASE("simulate: the transient type's options, else its defaults; nodes; errors") {
   const fs::path dir = fresh_dir("options");
   const fs::path out = dir / "out";
+  // xor.json's solver section is layered with 20 sweeps, a key the transient type has not.
+  const std::string transient = " --set solver.type=transient --set solver.sweeps=null";
   SUBCASE("capacitances and nodes") {
     const Result r = simulate("experiments/xor.json --out '" + out.string() +
-                                  "' --nodes in0,h1_3,out1 --set "
-                                  "'solver.transient_capacitance=[2e-12,5e-12]' --set "
-                                  "solver.transient_settle=slew --set learning.variant=positive",
+                                  "' --nodes in0,h1_3,out1" + transient +
+                                  " --set 'solver.capacitance=[2e-12,5e-12]' --set "
+                                  "solver.settle=slew --set learning.variant=positive",
                               dir);
     INFO(r.err);
     REQUIRE(r.status == 0);
@@ -127,6 +130,24 @@ TEST_CASE("simulate: transient keys from a layered experiment's solver section; 
     CHECK(j["phases"].size() == 2);
     const auto rows = read_csv(out / "waveforms.csv");
     CHECK(rows[0] == std::vector<std::string>{"time", "phase", "in0", "h1_3", "out1"});
+  }
+  SUBCASE("another solver type: the transient solver's defaults") {
+    const Result r = simulate("experiments/xor.json --out '" + out.string() + "'", dir);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const json j = json::parse(slurp(out / "simulate.json"));
+    const physlearn::solvers::TransientSolverOptions defaults;
+    CHECK(j["capacitance"]["layers"][0]["farads"].get<double>() == defaults.capacitance[0]);
+    CHECK(j["transient"]["settle"] == defaults.settle);
+    CHECK(j["transient"]["max_duration"].get<double>() == defaults.max_duration);
+  }
+  SUBCASE("a transient key with the layered type is an unknown key") {
+    const Result r = simulate(
+        "experiments/xor.json --out '" + out.string() + "' --set solver.settle=slew", dir);
+    CHECK(r.status == 1);
+    CHECK(r.err.find("solver.settle: \"slew\": unknown key (known keys here: max_sweeps, "
+                     "precision, sweeps, tolerance, type)") != std::string::npos);
+    CHECK(!fs::exists(out));
   }
   SUBCASE("a sample out of range") {
     const Result r = simulate("experiments/xor.json --sample 9 --out '" + out.string() + "'", dir);
@@ -144,7 +165,7 @@ TEST_CASE("simulate: transient keys from a layered experiment's solver section; 
     // Sample 0 is the point (0, 0): with zero biases the network rests at 0 V and settles at
     // once, so take sample 1.
     const Result r = simulate("experiments/xor.json --sample 1 --out '" + out.string() +
-                                  "' --set solver.transient_max_duration=1e-15",
+                                  "'" + transient + " --set solver.max_duration=1e-15",
                               dir);
     CHECK(r.status == 1);
     CHECK(r.err.find("phase 'free' failed at t = 1e-15 s: not settled within max_duration") !=
@@ -156,7 +177,8 @@ TEST_CASE("simulate: transient keys from a layered experiment's solver section; 
 TEST_CASE("run with solver.type transient: physics per sample is simulate's phases, sample by sample") {
   const fs::path dir = fresh_dir("physics");
   const Result r = cli_test::physlearn(
-      "run experiments/xor.json --quiet --set solver.type=transient --set learning.epochs=1 "
+      "run experiments/xor.json --quiet --set solver.type=transient --set solver.sweeps=null "
+      "--set learning.epochs=1 "
       "--set learning.shuffle=false --out '" + (dir / "run").string() + "'",
       dir);
   INFO(r.err);

@@ -17,7 +17,7 @@
 #include "circuits/spice.h"
 #include "circuits/spice_export.h"
 #include "data/dataset.h"
-#include "learning/experiment.h"
+#include "orchestration/experiment.h"
 #include "solvers/newton.h"
 
 namespace fs = std::filesystem;
@@ -229,7 +229,7 @@ struct Reference {
 };
 
 Reference reference(const std::string& experiment, int sample) {
-  auto config = physlearn::learning::load_experiment(std::string(PHYSLEARN_SOURCE_DIR) + "/" + experiment, {});
+  auto config = physlearn::orchestration::load_experiment(std::string(PHYSLEARN_SOURCE_DIR) + "/" + experiment, {});
   auto net =
       physlearn::circuits::build_drn(config.network, static_cast<std::uint64_t>(config.seed));
   for (auto& w : net.weights) w = w.cwiseMax(config.learning.g_min).cwiseMin(config.learning.g_max);

@@ -94,3 +94,101 @@ TEST_CASE("overrides set nested keys and parse JSON values") {
   CHECK(config["name"] == "hello");
   CHECK_THROWS_AS(apply_override(config, "novalue"), ConfigError);
 }
+
+namespace {
+struct Square {
+  double side = 1.0;
+};
+struct Circle {
+  double radius = 2.0;
+  int segments = 16;
+};
+/// A variant keyed by "shape" with a key common to every alternative ("color").
+struct Drawing {
+  std::string shape = "square";
+  std::string color = "black";
+  Square square;
+  Circle circle;
+};
+void describe(Schema& s, Drawing& d) {
+  s.variant("figure", "what is drawn", "shape", d.shape,
+            {{"square", [&d](Schema& sub) { sub.field("side", d.square.side, "side").min(0.0); },
+              "four equal sides"},
+             {"circle",
+              [&d](Schema& sub) {
+                sub.field("radius", d.circle.radius, "radius").greater(0.0);
+                sub.field("segments", d.circle.segments, "segments drawn").min(3);
+              }}},
+            [&d](Schema& sub) { sub.field("color", d.color, "line color").one_of({"black", "red"}); });
+}
+std::string variant_error(const json& j) {
+  Drawing d;
+  Schema s;
+  describe(s, d);
+  try {
+    s.read(j, "");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("a variant reads the chosen alternative with the common keys, and writes only those") {
+  Drawing d;
+  Schema s;
+  describe(s, d);
+  s.read(json::parse(R"({"figure": {"shape": "circle", "color": "red", "radius": 3}})"), "");
+  CHECK(d.shape == "circle");
+  CHECK(d.color == "red");
+  CHECK(d.circle.radius == 3.0);
+  CHECK(d.circle.segments == 16);
+  const json out = s.write();
+  CHECK(out["figure"] == json::parse(R"({"shape": "circle", "color": "red", "radius": 3.0,
+                                         "segments": 16})"));
+  // Without the selector the current alternative stays; the common keys go with it.
+  Drawing plain;
+  Schema p;
+  describe(p, plain);
+  p.read(json::parse(R"({"figure": {"side": 5, "color": "red"}})"), "");
+  CHECK(plain.shape == "square");
+  CHECK(plain.square.side == 5.0);
+  CHECK(p.write()["figure"] == json::parse(R"({"shape": "square", "color": "red", "side": 5.0})"));
+}
+
+TEST_CASE("variant errors name the key, the value and the rule") {
+  CHECK(variant_error(json::parse(R"({"figure": {"shape": "oval"}})")) ==
+        "figure.shape: \"oval\": must be one of: square, circle");
+  // A key of another alternative is unknown here; the list is this alternative's keys.
+  CHECK(variant_error(json::parse(R"({"figure": {"shape": "circle", "side": 4}})")) ==
+        "figure.side: 4: unknown key (known keys here: color, radius, segments, shape)");
+  CHECK(variant_error(json::parse(R"({"figure": {"side": -1}})")) ==
+        "figure.side: -1.0: must be >= 0.0");
+  CHECK(variant_error(json::parse(R"({"figure": {"color": "blue"}})")) ==
+        "figure.color: \"blue\": must be one of: black, red");
+  CHECK(variant_error(json::parse(R"({"figure": {"shape": 3}})")) == "figure.shape: 3: must be string");
+  CHECK(variant_error(json::parse(R"({"figure": 3})")) == "figure: 3: must be an object");
+}
+
+TEST_CASE("a variant documents its selector, the common keys once, then every alternative") {
+  Drawing d;
+  Schema s;
+  describe(s, d);
+  std::ostringstream out;
+  s.document(out, "");
+  const std::string text = out.str();
+  const auto selector = text.find("figure.shape");
+  const auto common = text.find("figure.color");
+  const auto square = text.find("(figure.shape = \"square\")  four equal sides");
+  const auto circle = text.find("(figure.shape = \"circle\")");
+  REQUIRE(selector != std::string::npos);
+  CHECK(text.find("one of: square, circle", selector) != std::string::npos);
+  REQUIRE(common != std::string::npos);
+  CHECK(text.find("figure.color", common + 1) == std::string::npos);
+  REQUIRE(square != std::string::npos);
+  REQUIRE(circle != std::string::npos);
+  CHECK(selector < common);
+  CHECK(common < square);
+  CHECK(square < text.find("figure.side"));
+  CHECK(circle < text.find("figure.segments"));
+}

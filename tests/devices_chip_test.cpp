@@ -137,7 +137,7 @@ TEST_CASE("configuration errors name their key") {
   CHECK(config_error_path([&] { Chip c(bad, w, "run.chip"); }) == "run.chip.variability.c2c_sigma");
 }
 
-TEST_CASE("a chip lays its devices on the weights and implements DeviceArray") {
+TEST_CASE("a chip lays its devices on the weights; an ideal chip makes the exact change") {
   ChipParams p;  // ideal, [0, 100 uS], 100 uS per unit
   const std::vector<Eigen::MatrixXd> w0 = {
       (Eigen::MatrixXd(2, 2) << 0.2, 1.5, -0.1, 0.7).finished()};
@@ -148,17 +148,14 @@ TEST_CASE("a chip lays its devices on the weights and implements DeviceArray") {
   CHECK(g(0, 0) == doctest::Approx(0.2));
   CHECK(g(0, 1) == doctest::Approx(1.0));  // clipped to g_max
   CHECK(g(1, 0) == 0.0);
-  // Behind the DeviceArray interface, the ideal chip does what IdealDeviceArray does.
-  ChipLayer layer = chip.layer(0);
-  DeviceArray& array = layer;
-  CHECK(array.model_name() == "ideal");
-  Eigen::MatrixXd a = g, b = g;
+  // The ideal device: one write makes the exact change, clipped to [g_min, g_max].
+  CHECK(chip.model().name() == "ideal");
+  Eigen::MatrixXd a = g;
   const Eigen::MatrixXd change = (Eigen::MatrixXd(2, 2) << 0.1, 0.3, -0.2, 0.25).finished();
-  array.program(a, change);
-  IdealDeviceArray ideal({0.0, 1.0});
-  ideal.program(b, change);
+  const auto stats = chip.program(0, a, change);
+  const Eigen::MatrixXd b = (g + change).cwiseMax(0.0).cwiseMin(1.0);
   CHECK((a - b).cwiseAbs().maxCoeff() < 1e-12);
-  CHECK(layer.last().pulses == 4);
+  CHECK(stats.pulses == 4);
   // Shape mismatches are errors.
   Eigen::MatrixXd wrong(3, 2);
   CHECK(error_of([&] {

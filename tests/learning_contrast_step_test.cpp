@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "learning/contrast_step.h"
-#include "learning/ep.h"
+#include "learning/executor.h"
 #include "learning/optimizer.h"
 #include "solvers/equilibrium.h"
 
@@ -56,23 +56,21 @@ TEST_CASE("the fused contrast step equals energy_contrast followed by SGD moment
       }
       // The reference: the rule's gradient, then the momentum step (both on `reference`).
       solvers::LayeredState free;
-      learning::ep_gradient(reference, solver, v, y, learning::EpVariant::Centered, 0.5, free,
-                            direction);
+      const learning::PhasePlan plan = learning::make_plan({"ep", "centered", 0.5, 0.5});
+      learning::layered_direction(plan, reference, solver, v, y, free, direction);
       for (int l = 0; l < reference.num_weight_layers(); ++l) {
         optimizer.apply(l, false, direction.weights[l], reference.weights[l], g_min, g_max);
         optimizer.apply(l, true, direction.biases[l], reference.biases[l], -1e300, 1e300);
       }
       // The fused step from the same phases run on `fused`.
       solver.set_inputs(fused, v);
-      auto f = solvers::LayeredState::zeros(fused, 4);
-      solver.relax(fused, solvers::PhaseNudge::free(), f);
-      solvers::LayeredState plus, minus;
-      const auto contrast = learning::ep_nudged_phases(
-          learning::EpVariant::Centered, 0.5, y, f, plus, minus,
-          [&](const solvers::PhaseNudge& n, solvers::LayeredState& s) {
-            solver.relax(fused, n, s);
-          });
-      step.apply(fused.weights, fused.biases, true, v, *contrast.a, *contrast.b, contrast.scale);
+      std::vector<solvers::LayeredState> states(1, solvers::LayeredState::zeros(fused, 4));
+      std::vector<Eigen::MatrixXd> clamps;
+      learning::run_layered_plan(plan, y, states, clamps,
+                                 [&](const solvers::PhaseNudge& n, solvers::LayeredState& s) {
+                                   solver.relax(fused, n, s);
+                                 });
+      step.apply(fused.weights, fused.biases, true, v, states[plan.a], states[plan.b], plan.scale);
       for (int l = 0; l < reference.num_weight_layers(); ++l) {
         CHECK((reference.weights[l] - fused.weights[l]).cwiseAbs().maxCoeff() < 1e-12);
         CHECK((reference.biases[l] - fused.biases[l]).cwiseAbs().maxCoeff() < 1e-12);

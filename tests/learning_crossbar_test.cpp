@@ -11,16 +11,17 @@
 #include "core/error.h"
 #include "learning/crossbar.h"
 #include "learning/gradient.h"
-#include "learning/rules.h"
+#include "learning/executor.h"
+#include "learning/rule.h"
 
 using physlearn::circuits::build_drn;
 using physlearn::circuits::CrossbarParams;
 using physlearn::circuits::DrnParams;
 using physlearn::circuits::LayeredNetwork;
-using physlearn::learning::CrossbarPhases;
-using physlearn::learning::make_rule;
+using physlearn::learning::CrossbarExecutor;
+using physlearn::learning::make_plan;
 using physlearn::learning::ParameterGradient;
-using physlearn::learning::Rule;
+using physlearn::learning::PhasePlan;
 
 namespace {
 
@@ -37,7 +38,7 @@ LayeredNetwork network(const std::string& diode) {
   return net;
 }
 
-double loss(CrossbarPhases& phases, const LayeredNetwork& net, const Eigen::MatrixXd& v,
+double loss(CrossbarExecutor& phases, const LayeredNetwork& net, const Eigen::MatrixXd& v,
             const Eigen::MatrixXd& y) {
   Eigen::MatrixXd o;
   phases.predict(net, v, o);
@@ -45,7 +46,7 @@ double loss(CrossbarPhases& phases, const LayeredNetwork& net, const Eigen::Matr
 }
 
 /// Central finite differences of the batch-mean loss in every conductance and bias.
-ParameterGradient finite_differences(CrossbarPhases& phases, LayeredNetwork net,
+ParameterGradient finite_differences(CrossbarExecutor& phases, LayeredNetwork net,
                                      const Eigen::MatrixXd& v, const Eigen::MatrixXd& y) {
   ParameterGradient g = ParameterGradient::zeros_like(net);
   const double h = 1e-6;
@@ -81,9 +82,9 @@ TEST_CASE("crossbar EP: the device-drop update is the loss gradient of the circu
     params.solver = solver_name;
     params.wire_resistance = 300.0;
     params.access_resistance = 1000.0;
-    physlearn::solvers::SolverParams solver;
-    const Rule rule = make_rule("ep", "centered", 1e-4, 0.5, "learning.rule");
-    CrossbarPhases phases(net, params, 1e-4, solver, rule);
+    const physlearn::solvers::NewtonOptions newton_options;
+    const PhasePlan rule = make_plan({"ep", "centered", 1e-4, 0.5});
+    CrossbarExecutor phases(net, params, 1e-4, newton_options);
     Eigen::MatrixXd x(3, 3);
     x << 0.2, 0.9, 0.4, 0.7, 0.1, 0.5, 0.3, 0.6, 0.8;
     const Eigen::MatrixXd v = net.input_voltages(x);
@@ -91,7 +92,7 @@ TEST_CASE("crossbar EP: the device-drop update is the loss gradient of the circu
     y << 1, 0, 0, 1, 1, 0;
     ParameterGradient ep = ParameterGradient::zeros_like(net);
     Eigen::MatrixXd free_outputs;
-    phases.direction(net, v, y, free_outputs, ep);
+    phases.direction(rule, net, v, y, free_outputs, ep);
     const ParameterGradient fd = finite_differences(phases, net, v, y);
     const Eigen::VectorXd a = ep.flatten(), b = fd.flatten();
     const double cosine = a.dot(b) / (a.norm() * b.norm());
@@ -110,21 +111,21 @@ TEST_CASE("crossbar rules: ideal wires give the layered network's update for eve
   const Eigen::MatrixXd v = net.input_voltages(x);
   Eigen::MatrixXd y(2, 2);
   y << 1, 0, 0, 1;
-  physlearn::solvers::SolverParams solver;
+  const physlearn::solvers::NewtonOptions newton_options;
   for (const auto& [name, variant] : std::vector<std::pair<std::string, std::string>>{
            {"ep", "centered"}, {"ep", "positive"}, {"chl", "centered"}, {"cl", "negative"}}) {
     CAPTURE(name);
     CAPTURE(variant);
-    const Rule rule = make_rule(name, variant, 0.3, 0.5, "learning.rule");
-    CrossbarPhases phases(net, CrossbarParams{}, 1e-4, solver, rule);
+    const PhasePlan rule = make_plan({name, variant, 0.3, 0.5});
+    CrossbarExecutor phases(net, CrossbarParams{}, 1e-4, newton_options);
     ParameterGradient on_crossbar = ParameterGradient::zeros_like(net);
     Eigen::MatrixXd outputs;
-    phases.direction(net, v, y, outputs, on_crossbar);
+    phases.direction(rule, net, v, y, outputs, on_crossbar);
 
     physlearn::solvers::CoordinateDescentSolver layered(1, 1e-13, 100000);
     physlearn::solvers::LayeredState free;
     ParameterGradient reference = ParameterGradient::zeros_like(net);
-    physlearn::learning::rule_direction(rule, net, layered, v, y, free, reference);
+    physlearn::learning::layered_direction(rule, net, layered, v, y, free, reference);
     CHECK((on_crossbar.flatten() - reference.flatten()).cwiseAbs().maxCoeff() < 1e-8);
     CHECK((outputs - free.outputs()).cwiseAbs().maxCoeff() < 1e-9);
   }
@@ -137,20 +138,20 @@ TEST_CASE("crossbar rules: the reduced solve equals Newton on the full circuit, 
   const Eigen::MatrixXd v = net.input_voltages(x);
   Eigen::MatrixXd y(4, 2);
   y << 1, 0, 0, 1, 0, 1, 1, 0;
-  physlearn::solvers::SolverParams solver;
+  const physlearn::solvers::NewtonOptions newton_options;
   for (const auto& [name, variant] : std::vector<std::pair<std::string, std::string>>{
            {"ep", "centered"}, {"ep", "negative"}, {"chl", "centered"}, {"cl", "centered"}}) {
     CAPTURE(name);
-    const Rule rule = make_rule(name, variant, 0.4, 0.5, "learning.rule");
+    const PhasePlan rule = make_plan({name, variant, 0.4, 0.5});
     CrossbarParams params;
     params.wire_resistance = 200.0;
     params.access_resistance = 300.0;
     params.row_pairs = "interleaved";
     ParameterGradient reduced = ParameterGradient::zeros_like(net), newton = reduced;
     Eigen::MatrixXd o_reduced, o_newton;
-    CrossbarPhases(net, params, 1e-4, solver, rule).direction(net, v, y, o_reduced, reduced);
+    CrossbarExecutor(net, params, 1e-4, newton_options).direction(rule, net, v, y, o_reduced, reduced);
     params.solver = "newton";
-    CrossbarPhases(net, params, 1e-4, solver, rule).direction(net, v, y, o_newton, newton);
+    CrossbarExecutor(net, params, 1e-4, newton_options).direction(rule, net, v, y, o_newton, newton);
     CHECK((o_reduced - o_newton).cwiseAbs().maxCoeff() < 1e-9);
     CHECK((reduced.flatten() - newton.flatten()).cwiseAbs().maxCoeff() < 1e-8);
     CHECK(reduced.flatten().norm() > 1e-3);
@@ -159,7 +160,10 @@ TEST_CASE("crossbar rules: the reduced solve equals Newton on the full circuit, 
 
 TEST_CASE("crossbar rules: the exact gradient is refused with the reason") {
   const LayeredNetwork net = network("ideal");
-  const Rule rule = make_rule("exact", "centered", 0.3, 0.5, "learning.rule");
-  CHECK_THROWS_AS(CrossbarPhases(net, CrossbarParams{}, 1e-4, physlearn::solvers::SolverParams{}, rule),
-                  physlearn::ConfigError);
+  const PhasePlan rule = make_plan({"exact", "centered", 0.3, 0.5});
+  CrossbarExecutor phases(net, CrossbarParams{}, 1e-4, physlearn::solvers::NewtonOptions{});
+  ParameterGradient g = ParameterGradient::zeros_like(net);
+  Eigen::MatrixXd v = net.input_voltages(Eigen::MatrixXd::Constant(1, 3, 0.5)), o;
+  CHECK_THROWS_WITH_AS(phases.direction(rule, net, v, Eigen::MatrixXd::Ones(1, 2), o, g),
+                       doctest::Contains("needs the layered view"), physlearn::ConfigError);
 }

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "circuits/drn.h"
-#include "learning/ep.h"
+#include "learning/executor.h"
 #include "learning/gradient.h"
 #include "solvers/equilibrium.h"
 
@@ -90,23 +90,24 @@ TEST_CASE("EP estimates tend to the exact gradient; centered EP is the least bia
   solver.set_inputs(pr.net, pr.voltages);
   solver.relax(pr.net, {}, free);
   const Eigen::VectorXd exact = learning::exact_gradient(pr.net, pr.voltages, free, pr.targets).flatten();
-  auto error_of = [&](learning::EpVariant variant, double beta) {
+  auto error_of = [&](const std::string& variant, double beta) {
     auto g = learning::ParameterGradient::zeros_like(pr.net);
     solvers::LayeredState f;
-    learning::ep_gradient(pr.net, solver, pr.voltages, pr.targets, variant, beta, f, g);
+    learning::layered_direction(learning::make_plan({"ep", variant, beta, 0.5}), pr.net, solver,
+                                pr.voltages, pr.targets, f, g);
     return std::pair<double, double>{(g.flatten() - exact).norm() / exact.norm(),
                                      learning::cosine(g.flatten(), exact)};
   };
-  const auto centered_small = error_of(learning::EpVariant::Centered, 1e-3);
+  const auto centered_small = error_of("centered", 1e-3);
   CHECK(centered_small.second > 0.999999);
-  CHECK(error_of(learning::EpVariant::Positive, 1e-4).second > 0.9999);
-  CHECK(error_of(learning::EpVariant::Negative, 1e-4).second > 0.9999);
+  CHECK(error_of("positive", 1e-4).second > 0.9999);
+  CHECK(error_of("negative", 1e-4).second > 0.9999);
   // Bias of positive EP is O(beta), of centered EP O(beta^2).
   const double beta = 0.05;
-  const double positive = error_of(learning::EpVariant::Positive, beta).first;
-  const double centered = error_of(learning::EpVariant::Centered, beta).first;
+  const double positive = error_of("positive", beta).first;
+  const double centered = error_of("centered", beta).first;
   CHECK(centered < positive);
-  CHECK(error_of(learning::EpVariant::Positive, beta / 2).first < positive);
+  CHECK(error_of("positive", beta / 2).first < positive);
 }
 
 TEST_CASE("the local rule: each conductance's update is its own voltage drops, by hand") {

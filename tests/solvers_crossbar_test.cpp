@@ -3,6 +3,8 @@
 // on the exported netlist, and configuration errors.
 #include <doctest/doctest.h>
 
+#include "circuits_support.h"
+
 #include <cmath>
 #include <string>
 
@@ -80,10 +82,10 @@ TEST_CASE("crossbar: counts of wire segments and access resistors, devices first
   const int devices = 10 * 4 + 4 * 3;
   CHECK(xb.num_wire_segments == 2 * devices);  // one row and one column segment per cell
   CHECK(xb.num_access_resistors == devices);
-  CHECK(xb.lowered.circuit.conductances.size() == static_cast<std::size_t>(devices + 3 * devices));
-  for (int e = 0; e < devices; ++e) CHECK(xb.lowered.circuit.conductances[static_cast<std::size_t>(e)].trainable);
+  CHECK(xb.lowered.circuit.list<physlearn::circuits::Conductance>().size() == static_cast<std::size_t>(devices + 3 * devices));
+  for (int e = 0; e < devices; ++e) CHECK(xb.lowered.circuit.list<physlearn::circuits::Conductance>()[static_cast<std::size_t>(e)].trainable);
   // Wire conductance in network units: 1 / (R g_unit).
-  CHECK(xb.lowered.circuit.conductances[static_cast<std::size_t>(devices)].g == doctest::Approx(1.0 / (2.0 * 1e-4)));
+  CHECK(xb.lowered.circuit.list<physlearn::circuits::Conductance>()[static_cast<std::size_t>(devices)].g == doctest::Approx(1.0 / (2.0 * 1e-4)));
 }
 
 TEST_CASE("crossbar: one device between two wire segments is the series formula") {

@@ -1,8 +1,14 @@
 #include <doctest/doctest.h>
 
 #include "circuits/drn.h"
+#include <sstream>
+#include <stdexcept>
+
 #include "solvers/equilibrium.h"
 #include "solvers/newton.h"
+#include "solvers/newton_layered.h"
+#include "solvers/ngspice.h"
+#include "solvers/transient_layered.h"
 #include "solvers_support.h"
 
 using namespace physlearn;
@@ -25,7 +31,163 @@ circuits::LayeredNetwork small_drn(std::vector<int> hidden, std::uint64_t seed, 
   return circuits::build_drn(p, seed);
 }
 
+/// The solver section read from `section` (as the experiment's "solver" key).
+solvers::SolverParams read_solver(const std::string& section) {
+  solvers::SolverParams p;
+  Schema s;
+  solvers::describe_solver(s, "solver", "steady-state solver", p);
+  s.read(json::parse(R"({"solver": )" + section + "}"), "");
+  return p;
+}
+
+std::string solver_error(const std::string& section) {
+  try {
+    read_solver(section);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 }  // namespace
+
+TEST_CASE("the solver types are registered by name, each with a doc, defaults and its solver") {
+  std::vector<std::string> names;
+  for (const auto& t : solvers::solver_types()) {
+    names.push_back(t.name);
+    CHECK_FALSE(t.doc.empty());
+  }
+  CHECK(names == std::vector<std::string>{"layered", "newton", "ngspice", "transient"});
+  auto net = small_drn({4}, 2);
+  for (const auto& name : names) {
+    CAPTURE(name);
+    solvers::SolverParams p;
+    p.type = name;
+    CHECK(solvers::make_solver(p, net)->name() == name);
+  }
+  solvers::SolverParams unknown;
+  unknown.type = "spectral";
+  CHECK_THROWS_WITH_AS(
+      solvers::make_solver(unknown, net),
+      "solver.type: \"spectral\": must be one of: layered, newton, ngspice, transient", ConfigError);
+}
+
+TEST_CASE("the solver section holds every type's options, its defaults those of the old keys") {
+  const solvers::SolverParams p;
+  CHECK(p.type == "layered");
+  CHECK(p.precision == "auto");
+  const auto& layered = p.options<solvers::LayeredSolverOptions>("layered");
+  CHECK(layered.sweeps == 4);
+  CHECK(layered.tolerance == 0.0);
+  CHECK(layered.max_sweeps == 1000);
+  // newton_options: the defaults the former newton_abstol, newton_vntol, newton_max_iterations
+  // keys had, and NewtonOptions' defaults for the rest.
+  const solvers::NewtonOptions newton = solvers::newton_options(p);
+  const solvers::NewtonOptions plain;
+  CHECK(newton.abstol == 1e-14);
+  CHECK(newton.vntol == 1e-12);
+  CHECK(newton.max_iterations == 200);
+  CHECK(newton.reltol == plain.reltol);
+  CHECK(newton.max_active_set_iterations == plain.max_active_set_iterations);
+  CHECK(newton.junction_limiting == plain.junction_limiting);
+  CHECK(newton.ideal_diode_scale == plain.ideal_diode_scale);
+  const auto& spice = p.options<solvers::NgspiceSolverOptions>("ngspice");
+  CHECK(spice.reltol == 1e-12);
+  CHECK(spice.abstol == 1e-15);
+  CHECK(spice.vntol == 1e-12);
+  CHECK(spice.ideal_diode_emission == 1e-8);
+  CHECK_FALSE(spice.verbose);
+  const auto& transient = p.options<solvers::TransientSolverOptions>("transient");
+  CHECK(transient.capacitance == std::vector<double>{1e-12});
+  CHECK(transient.settle == "final");
+  CHECK(transient.max_steps == 100000);
+  // Another struct than the registered one, or a name not registered, is a bug.
+  CHECK_THROWS_AS(p.options<solvers::NewtonOptions>("layered"), std::logic_error);
+  CHECK_THROWS_AS(p.options<solvers::NewtonOptions>("spectral"), std::logic_error);
+}
+
+TEST_CASE("copies of the solver section are deep") {
+  solvers::SolverParams a;
+  solvers::SolverParams b = a;
+  b.options<solvers::TransientSolverOptions>("transient").capacitance = {3e-12};
+  CHECK(a.options<solvers::TransientSolverOptions>("transient").capacitance ==
+        std::vector<double>{1e-12});
+  a = b;
+  b.options<solvers::TransientSolverOptions>("transient").capacitance = {4e-12};
+  CHECK(a.options<solvers::TransientSolverOptions>("transient").capacitance ==
+        std::vector<double>{3e-12});
+}
+
+TEST_CASE("the solver section reads and writes only the chosen type's keys, precision with each") {
+  solvers::SolverParams p = read_solver(
+      R"({"type": "transient", "precision": "float64", "capacitance": [2e-12, 3e-12],
+          "settle": "slew"})");
+  CHECK(p.type == "transient");
+  CHECK(p.precision == "float64");
+  const auto& t = p.options<solvers::TransientSolverOptions>("transient");
+  CHECK(t.capacitance == std::vector<double>{2e-12, 3e-12});
+  CHECK(t.settle == "slew");
+  CHECK(p.options<solvers::LayeredSolverOptions>("layered").sweeps == 4);  // not read: default
+  const json written = solvers::to_json(p);
+  CHECK(written["type"] == "transient");
+  CHECK(written["precision"] == "float64");
+  CHECK(written["max_duration"] == 1e-6);
+  CHECK_FALSE(written.contains("sweeps"));
+  CHECK(written.size() == 11);  // type, precision and the 9 transient keys
+  CHECK(solvers::to_json(read_solver(written.dump())) == written);
+
+  // Newton's keys are NewtonOptions' own.
+  const solvers::SolverParams n = read_solver(R"({"type": "newton", "max_iterations": 50,
+                                                  "junction_limiting": false})");
+  CHECK(solvers::newton_options(n).max_iterations == 50);
+  CHECK_FALSE(solvers::newton_options(n).junction_limiting);
+
+  // Another type chosen later (as transfer's software step does) has its defaults; precision stays.
+  solvers::SolverParams software = read_solver(R"({"type": "newton", "precision": "float64"})");
+  software.type = "layered";
+  CHECK(solvers::to_json(software) ==
+        json::parse(R"({"type": "layered", "precision": "float64", "sweeps": 4, "tolerance": 0.0,
+                        "max_sweeps": 1000})"));
+}
+
+TEST_CASE("solver section errors name the key, the value and the rule") {
+  CHECK(solver_error(R"({"type": "transient", "sweeps": 4})") ==
+        "solver.sweeps: 4: unknown key (known keys here: atol, capacitance, final_tol, hold, "
+        "max_duration, max_steps, precision, rtol, settle, slew_tol, type)");
+  CHECK(solver_error(R"({"capacitance": [1e-12]})").find(
+            "solver.capacitance: [1e-12]: unknown key (known keys here: max_sweeps, precision, "
+            "sweeps, tolerance, type)") == 0);
+  CHECK(solver_error(R"({"type": "spectral"})") ==
+        "solver.type: \"spectral\": must be one of: layered, newton, ngspice, transient");
+  CHECK(solver_error(R"({"type": "newton", "abstol": 0})") == "solver.abstol: 0.0: must be > 0.0");
+  CHECK(solver_error(R"({"type": "ngspice", "vntol": -1})") == "solver.vntol: -1.0: must be > 0.0");
+  CHECK(solver_error(R"({"type": "transient", "settle": "soon"})") ==
+        "solver.settle: \"soon\": must be one of: final, slew");
+  CHECK(solver_error(R"({"sweeps": 0})") == "solver.sweeps: 0: must be >= 1");
+  CHECK(solver_error(R"({"type": "newton", "precision": "float16"})") ==
+        "solver.precision: \"float16\": must be one of: auto, float64, float32");
+}
+
+TEST_CASE("the solver section documents precision once and every type's keys") {
+  solvers::SolverParams p;
+  Schema s;
+  solvers::describe_solver(s, "solver", "steady-state solver", p);
+  std::ostringstream out;
+  s.document(out, "");
+  const std::string text = out.str();
+  CHECK(text.find("solver.type") != std::string::npos);
+  CHECK(text.find("one of: layered, newton, ngspice, transient") != std::string::npos);
+  const auto precision = text.find("solver.precision");
+  REQUIRE(precision != std::string::npos);
+  CHECK(text.find("solver.precision", precision + 1) == std::string::npos);
+  for (const char* line : {"(solver.type = \"layered\")", "(solver.type = \"newton\")",
+                           "(solver.type = \"ngspice\")", "(solver.type = \"transient\")",
+                           "solver.sweeps", "solver.max_active_set_iterations",
+                           "solver.ideal_diode_emission", "solver.capacitance", "solver.max_steps"})
+    CHECK(text.find(line) != std::string::npos);
+  CHECK(text.find("newton_") == std::string::npos);
+  CHECK(text.find("transient_") == std::string::npos);
+}
 
 TEST_CASE("layered coordinate descent and Newton give the same node potentials") {
   for (auto hidden : std::vector<std::vector<int>>{{6}, {8, 4}, {4, 6, 4}}) {

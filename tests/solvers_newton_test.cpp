@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "circuits_support.h"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -33,31 +35,31 @@ namespace {
 int node(Circuit& c, const std::string& name) { return c.add_node(name); }
 
 void add_g(Circuit& c, const std::string& a, const std::string& b, double g) {
-  c.conductances.push_back(Conductance{"G" + std::to_string(c.conductances.size() + 1), node(c, a),
+  c.list<Conductance>().push_back(Conductance{"G" + std::to_string(c.list<Conductance>().size() + 1), node(c, a),
                                        node(c, b), g, true});
 }
 void add_r(Circuit& c, const std::string& a, const std::string& b, double r) {
   add_g(c, a, b, 1.0 / r);
 }
 void add_v(Circuit& c, const std::string& plus, const std::string& minus, double volts) {
-  c.voltage_sources.push_back(VoltageSource{"V" + std::to_string(c.voltage_sources.size() + 1),
+  c.list<VoltageSource>().push_back(VoltageSource{"V" + std::to_string(c.list<VoltageSource>().size() + 1),
                                             node(c, plus), node(c, minus), volts});
 }
 void add_i(Circuit& c, const std::string& from, const std::string& to, double amps) {
-  c.current_sources.push_back(CurrentSource{"I" + std::to_string(c.current_sources.size() + 1),
+  c.list<CurrentSource>().push_back(CurrentSource{"I" + std::to_string(c.list<CurrentSource>().size() + 1),
                                             node(c, from), node(c, to), amps, false});
 }
 void add_ideal(Circuit& c, const std::string& anode, const std::string& cathode) {
   Diode d;
-  d.name = "D" + std::to_string(c.diodes.size() + 1);
+  d.name = "D" + std::to_string(c.list<Diode>().size() + 1);
   d.anode = node(c, anode);
   d.cathode = node(c, cathode);
   d.model = DiodeModel::Ideal;
-  c.diodes.push_back(d);
+  c.list<Diode>().push_back(d);
 }
 void add_shockley(Circuit& c, const std::string& anode, const std::string& cathode) {
   add_ideal(c, anode, cathode);
-  c.diodes.back().model = DiodeModel::Shockley;
+  c.list<Diode>().back().model = DiodeModel::Shockley;
 }
 
 double v(const Circuit& c, const OperatingPoint& op, const std::string& name) {
@@ -67,10 +69,10 @@ double v(const Circuit& c, const OperatingPoint& op, const std::string& name) {
 /// Total current magnitude scale for a relative KCL check.
 double current_scale(const Circuit& c, const OperatingPoint& op) {
   double scale = 0.0;
-  for (double i : op.source_currents) scale = std::max(scale, std::abs(i));
-  for (double i : op.diode_currents) scale = std::max(scale, std::abs(i));
-  for (double i : op.vcvs_currents) scale = std::max(scale, std::abs(i));
-  for (const auto& s : c.current_sources) scale = std::max(scale, std::abs(s.amps));
+  for (double i : physlearn::solvers::currents<VoltageSource>(c, op)) scale = std::max(scale, std::abs(i));
+  for (double i : physlearn::solvers::currents<Diode>(c, op)) scale = std::max(scale, std::abs(i));
+  for (double i : physlearn::solvers::currents<Vcvs>(c, op)) scale = std::max(scale, std::abs(i));
+  for (const auto& s : c.list<CurrentSource>()) scale = std::max(scale, std::abs(s.amps));
   return std::max(scale, 1e-3);
 }
 
@@ -123,7 +125,7 @@ TEST_CASE("newton: voltage divider") {
   CHECK(std::abs(v(c, op, "in") - 10.0) < 1e-12);
   CHECK(std::abs(v(c, op, "mid") - 7.5) < 1e-12);
   // SPICE sign: the source delivers 2.5 mA out of its plus terminal, so its current is negative.
-  CHECK(std::abs(op.source_currents[0] + 2.5e-3) < 1e-15);
+  CHECK(std::abs(physlearn::solvers::currents<VoltageSource>(c, op)[0] + 2.5e-3) < 1e-15);
   CHECK(op.iterations == 1);
 }
 
@@ -153,7 +155,7 @@ TEST_CASE("newton: R-2R ladder halves the voltage at every stage") {
   const OperatingPoint op = solve_checked(c);
   for (int k = 0; k <= stages; ++k)
     CHECK(std::abs(v(c, op, "n" + std::to_string(k)) - std::ldexp(1.0, -k)) < 1e-12);
-  CHECK(std::abs(op.source_currents[0] + 1.0 / (2 * r)) < 1e-15);  // input resistance 2R
+  CHECK(std::abs(physlearn::solvers::currents<VoltageSource>(c, op)[0] + 1.0 / (2 * r)) < 1e-15);  // input resistance 2R
 }
 
 TEST_CASE("newton: current source into a resistor") {
@@ -168,7 +170,7 @@ TEST_CASE("newton: VCVS non-inverting amplifier") {
   const double gain = 1e5, r1 = 9000.0, r2 = 1000.0, load = 500.0, vin = 0.1;
   Circuit c;
   add_v(c, "in", "0", vin);
-  c.vcvs.push_back(Vcvs{"E1", node(c, "out"), kGround, node(c, "in"), node(c, "fb"), gain});
+  c.list<Vcvs>().push_back(Vcvs{"E1", node(c, "out"), kGround, node(c, "in"), node(c, "fb"), gain});
   add_r(c, "out", "fb", r1);
   add_r(c, "fb", "0", r2);
   add_r(c, "out", "0", load);
@@ -178,8 +180,8 @@ TEST_CASE("newton: VCVS non-inverting amplifier") {
   CHECK(std::abs(v(c, op, "out") - vout) < 1e-12);
   CHECK(std::abs(v(c, op, "fb") - vout * feedback) < 1e-12);
   const double delivered = vout / (r1 + r2) + vout / load;
-  CHECK(std::abs(op.vcvs_currents[0] + delivered) < 1e-15);
-  CHECK(std::abs(op.source_currents[0]) < 1e-15);  // ideal input: no current
+  CHECK(std::abs(physlearn::solvers::currents<Vcvs>(c, op)[0] + delivered) < 1e-15);
+  CHECK(std::abs(physlearn::solvers::currents<VoltageSource>(c, op)[0]) < 1e-15);  // ideal input: no current
 }
 
 TEST_CASE("newton: VCCS transconductance stage (SPICE G sign)") {
@@ -189,17 +191,17 @@ TEST_CASE("newton: VCCS transconductance stage (SPICE G sign)") {
   Circuit c;
   add_v(c, "in", "0", vin);
   add_r(c, "in", "0", 1e4);
-  c.vccs.push_back(Vccs{"G1", node(c, "out"), kGround, node(c, "in"), kGround, gm});
+  c.list<Vccs>().push_back(Vccs{"G1", node(c, "out"), kGround, node(c, "in"), kGround, gm});
   add_r(c, "out", "0", load);
   const OperatingPoint op = solve_checked(c);
   CHECK(std::abs(v(c, op, "out") - (-gm * load * vin)) < 1e-12);
-  CHECK(std::abs(op.source_currents[0] + vin / 1e4) < 1e-15);  // the VCCS draws no input current
+  CHECK(std::abs(physlearn::solvers::currents<VoltageSource>(c, op)[0] + vin / 1e4) < 1e-15);  // the VCCS draws no input current
 
   // Reversed outputs, differential control through the output node (a follower):
   // G2 0 out in out gm pushes gm (v(in) - v(out)) into out, so v(out) = gm RL vin / (1 + gm RL).
   Circuit f;
   add_v(f, "in", "0", vin);
-  f.vccs.push_back(Vccs{"G2", kGround, node(f, "out"), node(f, "in"), node(f, "out"), gm});
+  f.list<Vccs>().push_back(Vccs{"G2", kGround, node(f, "out"), node(f, "in"), node(f, "out"), gm});
   add_r(f, "out", "0", load);
   const OperatingPoint fop = solve_checked(f);
   CHECK(std::abs(v(f, fop, "out") - gm * load * vin / (1.0 + gm * load)) < 1e-12);
@@ -212,7 +214,7 @@ TEST_CASE("newton: a VCCS controlled by its own output is a conductance") {
     Circuit c;
     add_v(c, "in", "0", 2.0);
     add_r(c, "in", "a", 1000.0);
-    c.vccs.push_back(Vccs{"Gself", node(c, "a"), kGround, node(c, "a"), kGround, g});
+    c.list<Vccs>().push_back(Vccs{"Gself", node(c, "a"), kGround, node(c, "a"), kGround, g});
     const OperatingPoint op = solve_checked(c);
     CHECK(std::abs(v(c, op, "a") - 2.0 * 1e-3 / (1e-3 + g)) < 1e-12);
   }
@@ -220,7 +222,7 @@ TEST_CASE("newton: a VCCS controlled by its own output is a conductance") {
   Circuit c;
   add_v(c, "in", "0", 1.0);
   add_r(c, "in", "a", 1000.0);
-  c.vccs.push_back(Vccs{"Gneg", node(c, "a"), kGround, kGround, node(c, "a"), -1e-3});
+  c.list<Vccs>().push_back(Vccs{"Gneg", node(c, "a"), kGround, kGround, node(c, "a"), -1e-3});
   const OperatingPoint op = solve_checked(c);
   CHECK(std::abs(v(c, op, "a") - 0.5) < 1e-12);
 }
@@ -230,40 +232,40 @@ TEST_CASE("newton: capacitors are open at DC; a VCCS output or a capacitor holds
   add_v(c, "in", "0", 10.0);
   add_r(c, "in", "mid", 1000.0);
   add_r(c, "mid", "0", 3000.0);
-  c.capacitors.push_back(Capacitor{"C1", node(c, "mid"), kGround, 1e-6});
-  c.capacitors.push_back(Capacitor{"C2", node(c, "in"), node(c, "mid"), 0.0});
+  c.list<Capacitor>().push_back(Capacitor{"C1", node(c, "mid"), kGround, 1e-6});
+  c.list<Capacitor>().push_back(Capacitor{"C2", node(c, "in"), node(c, "mid"), 0.0});
   const OperatingPoint op = solve_checked(c);
   CHECK(std::abs(v(c, op, "mid") - 7.5) < 1e-12);
-  CHECK(std::abs(op.source_currents[0] + 2.5e-3) < 1e-15);
+  CHECK(std::abs(physlearn::solvers::currents<VoltageSource>(c, op)[0] + 2.5e-3) < 1e-15);
 
   Circuit cap = c;
-  cap.capacitors.push_back(Capacitor{"C3", node(cap, "mid"), node(cap, "x"), 1e-9});
+  cap.list<Capacitor>().push_back(Capacitor{"C3", node(cap, "mid"), node(cap, "x"), 1e-9});
   const std::string message = solver_error(cap);
   CHECK_MESSAGE(contains(message, "node 'x' is floating"), message);
   CHECK_MESSAGE(contains(message, "capacitors are open at DC"), message);
 
   Circuit g;
   add_v(g, "in", "0", 1.0);
-  g.vccs.push_back(Vccs{"G1", node(g, "y"), kGround, node(g, "in"), kGround, 1e-3});
+  g.list<Vccs>().push_back(Vccs{"G1", node(g, "y"), kGround, node(g, "in"), kGround, 1e-3});
   CHECK(contains(solver_error(g), "node 'y' is floating"));
 }
 
 TEST_CASE("newton: a VCCS changes the structure; its gain may change between solves") {
   Circuit c;
   add_v(c, "in", "0", 1.0);
-  c.vccs.push_back(Vccs{"G1", node(c, "out"), kGround, node(c, "in"), kGround, 1e-3});
+  c.list<Vccs>().push_back(Vccs{"G1", node(c, "out"), kGround, node(c, "in"), kGround, 1e-3});
   add_r(c, "out", "0", 1000.0);
   NewtonSolver solver(c);
   CHECK(std::abs(solver.solve(c).voltages[c.node("out")] + 1.0) < 1e-12);
-  c.vccs[0].gain = -4e-3;
+  c.list<Vccs>()[0].gain = -4e-3;
   CHECK(std::abs(solver.solve(c).voltages[c.node("out")] - 4.0) < 1e-12);
   Circuit moved = c;
-  moved.vccs[0].ctrl_plus = kGround;
-  moved.vccs[0].ctrl_minus = moved.node("in");
+  moved.list<Vccs>()[0].ctrl_plus = kGround;
+  moved.list<Vccs>()[0].ctrl_minus = moved.node("in");
   CHECK_THROWS_AS(solver.solve(moved), SolverError);
   Circuit more = c;
-  more.vccs.push_back(more.vccs[0]);
-  more.vccs.back().name = "G2";
+  more.list<Vccs>().push_back(more.list<Vccs>()[0]);
+  more.list<Vccs>().back().name = "G2";
   CHECK_THROWS_WITH_AS(solver.solve(more), doctest::Contains("VCCS 1 -> 2"), SolverError);
 }
 
@@ -288,7 +290,7 @@ TEST_CASE("newton: Shockley diode and resistor against bisection") {
         bisect([&](double vd) { return (k.source - vd) / k.resistance - diode_current(vd); },
                std::min(k.source, 0.0), std::max(k.source, 0.0));
     CHECK(std::abs(v(c, op, "a") - expected) < 1e-12);
-    CHECK(std::abs(op.diode_currents[0] - diode_current(expected)) <=
+    CHECK(std::abs(physlearn::solvers::currents<Diode>(c, op)[0] - diode_current(expected)) <=
           1e-12 * std::abs(diode_current(expected)) + 1e-15);
     CHECK(op.iterations < 100);
   }
@@ -309,10 +311,10 @@ TEST_CASE("newton: ideal diode clamp, both polarities") {
       const OperatingPoint op = solve_checked(c, {}, warm ? &guess : nullptr);
       if (source > 0) {
         CHECK(std::abs(v(c, op, "x")) < 1e-12);
-        CHECK(std::abs(op.diode_currents[0] - source / r) < 1e-15);
+        CHECK(std::abs(physlearn::solvers::currents<Diode>(c, op)[0] - source / r) < 1e-15);
       } else {
         CHECK(std::abs(v(c, op, "x") - source * load / (r + load)) < 1e-12);
-        CHECK(op.diode_currents[0] == 0.0);
+        CHECK(physlearn::solvers::currents<Diode>(c, op)[0] == 0.0);
       }
     }
     // Diode from ground to x: holds x >= 0.
@@ -324,10 +326,10 @@ TEST_CASE("newton: ideal diode clamp, both polarities") {
     const OperatingPoint op = solve_checked(up);
     if (source > 0) {
       CHECK(std::abs(v(up, op, "x") - source * load / (r + load)) < 1e-12);
-      CHECK(op.diode_currents[0] == 0.0);
+      CHECK(physlearn::solvers::currents<Diode>(c, op)[0] == 0.0);
     } else {
       CHECK(std::abs(v(up, op, "x")) < 1e-12);
-      CHECK(std::abs(op.diode_currents[0] + source / r) < 1e-15);
+      CHECK(std::abs(physlearn::solvers::currents<Diode>(c, op)[0] + source / r) < 1e-15);
     }
   }
 }
@@ -345,7 +347,7 @@ TEST_CASE("newton: ideal diode bridge rectifier") {
     add_r(c, "o+", "o-", load);
     const OperatingPoint op = solve_checked(c);
     CHECK(std::abs(v(c, op, "o+") - v(c, op, "o-") - std::abs(source)) < 1e-12);
-    CHECK(std::abs(op.source_currents[0] + std::abs(source) / load * (source > 0 ? 1 : -1)) <
+    CHECK(std::abs(physlearn::solvers::currents<VoltageSource>(c, op)[0] + std::abs(source) / load * (source > 0 ? 1 : -1)) <
           1e-15);
   }
 }
@@ -384,11 +386,11 @@ TEST_CASE("newton: random networks of ideal diodes satisfy KCL and complementari
     const OperatingPoint op = solver.solve(c);
     const double scale = current_scale(c, op);
     CHECK(kcl_residual(c, op) <= 1e-12 * scale);
-    for (std::size_t k = 0; k < c.diodes.size(); ++k) {
-      const auto& d = c.diodes[k];
+    for (std::size_t k = 0; k < c.list<Diode>().size(); ++k) {
+      const auto& d = c.list<Diode>()[k];
       const double vd = (d.anode == kGround ? 0.0 : op.voltages[d.anode]) -
                         (d.cathode == kGround ? 0.0 : op.voltages[d.cathode]);
-      const double id = op.diode_currents[k];
+      const double id = physlearn::solvers::currents<Diode>(c, op)[k];
       CHECK(id >= -1e-12 * scale);
       CHECK(vd <= 1e-12);
       CHECK((std::abs(id) <= 1e-12 * scale || std::abs(vd) <= 1e-12));
@@ -449,12 +451,12 @@ TEST_CASE("newton: random networks with diodes between any nodes (ideal and Shoc
     ++single_solves;
     const double scale = current_scale(c, op);
     CHECK(kcl_residual(c, op) <= 1e-12 * scale);
-    for (std::size_t k = 0; k < c.diodes.size(); ++k) {
-      if (c.diodes[k].model != DiodeModel::Ideal) continue;
-      const auto& d = c.diodes[k];
+    for (std::size_t k = 0; k < c.list<Diode>().size(); ++k) {
+      if (c.list<Diode>()[k].model != DiodeModel::Ideal) continue;
+      const auto& d = c.list<Diode>()[k];
       const double vd = (d.anode == kGround ? 0.0 : op.voltages[d.anode]) -
                         (d.cathode == kGround ? 0.0 : op.voltages[d.cathode]);
-      const double id = op.diode_currents[k];
+      const double id = physlearn::solvers::currents<Diode>(c, op)[k];
       CHECK(id >= -1e-12 * scale);
       CHECK(vd <= 1e-11);
       CHECK((std::abs(id) <= 1e-12 * scale || std::abs(vd) <= 1e-11));
@@ -469,7 +471,7 @@ TEST_CASE("newton: ideal diode in the feedback of a VCVS (precision rectifier)")
     CAPTURE(vin);
     Circuit c;
     add_v(c, "in", "0", vin);
-    c.vcvs.push_back(Vcvs{"E1", node(c, "out"), kGround, node(c, "in"), node(c, "x"), gain});
+    c.list<Vcvs>().push_back(Vcvs{"E1", node(c, "out"), kGround, node(c, "in"), node(c, "x"), gain});
     add_ideal(c, "out", "x");
     add_r(c, "x", "0", load);
     const OperatingPoint op = solve_checked(c);
@@ -492,10 +494,10 @@ TEST_CASE("newton: a circuit with no operating point is reported") {
   CHECK(contains(message, "no operating point"));
   CHECK(contains(message, "'D1'"));
   // Reversed, it simply blocks.
-  c.diodes[0].anode = kGround;
-  c.diodes[0].cathode = c.node("a");
+  c.list<Diode>()[0].anode = kGround;
+  c.list<Diode>()[0].cathode = c.node("a");
   const OperatingPoint op = solve_checked(c);
-  CHECK(op.diode_currents[0] == 0.0);
+  CHECK(physlearn::solvers::currents<Diode>(c, op)[0] == 0.0);
 }
 
 TEST_CASE("newton: floating node is named") {
@@ -565,12 +567,12 @@ TEST_CASE("newton: one solver re-solves after values change (pattern reuse)") {
   NewtonSolver solver(c);
   OperatingPoint op = solver.solve(c);
   CHECK(std::abs(v(c, op, "mid") - 5.0) < 1e-12);  // clamped at 5 V
-  c.conductances[1].g = 1.0 / 1000.0;              // now 5 V exactly at the divider
-  c.conductances[0].g = 1.0 / 3000.0;              // 2.5 V: the diode turns off
+  c.list<Conductance>()[1].g = 1.0 / 1000.0;              // now 5 V exactly at the divider
+  c.list<Conductance>()[0].g = 1.0 / 3000.0;              // 2.5 V: the diode turns off
   op = solver.solve(c, {}, &op.voltages);
   CHECK(std::abs(v(c, op, "mid") - 2.5) < 1e-12);
-  CHECK(op.diode_currents[0] == 0.0);
-  c.voltage_sources[0].volts = -4.0;
+  CHECK(physlearn::solvers::currents<Diode>(c, op)[0] == 0.0);
+  c.list<VoltageSource>()[0].volts = -4.0;
   op = solver.solve(c);
   CHECK(std::abs(v(c, op, "mid") + 1.0) < 1e-12);
   CHECK(kcl_residual(c, op) < 1e-15);
@@ -594,31 +596,31 @@ TEST_CASE("newton: an ideal diode holding an otherwise open node") {
   add_ideal(c, "0", "x");
   const OperatingPoint op = solve_checked(c);
   CHECK(v(c, op, "x") == 0.0);
-  CHECK(op.diode_currents[0] == 0.0);
+  CHECK(physlearn::solvers::currents<Diode>(c, op)[0] == 0.0);
 }
 
 TEST_CASE("newton: SPICE junction limiting (pnjlim)") {
   Diode d;
   d.model = DiodeModel::Shockley;
-  const double nvt = physlearn::solvers::emission_thermal_voltage(d);
-  const double vcrit = physlearn::solvers::critical_voltage(d);
+  const double nvt = physlearn::circuits::emission_thermal_voltage(d);
+  const double vcrit = physlearn::circuits::critical_voltage(d);
   CHECK(vcrit == doctest::Approx(nvt * std::log(nvt / (std::sqrt(2.0) * 1e-14))));
   bool limited = false;
   // From 0 V a forward jump above vcrit becomes logarithmic.
-  CHECK(physlearn::solvers::limit_junction(5.0, 0.0, nvt, vcrit, limited) ==
+  CHECK(physlearn::circuits::limit_junction(5.0, 0.0, nvt, vcrit, limited) ==
         doctest::Approx(nvt * std::log(5.0 / nvt)));
   CHECK(limited);
   // From a forward junction: previous + nVt ln(1 + dv / nVt).
-  CHECK(physlearn::solvers::limit_junction(1.0, 0.7, nvt, vcrit, limited) ==
+  CHECK(physlearn::circuits::limit_junction(1.0, 0.7, nvt, vcrit, limited) ==
         doctest::Approx(0.7 + nvt * std::log(1.0 + 0.3 / nvt)));
   CHECK(limited);
   // Small steps and steps below vcrit pass; reverse steps are bounded by 2 v_old - 1.
-  CHECK(physlearn::solvers::limit_junction(0.71, 0.7, nvt, vcrit, limited) == 0.71);
+  CHECK(physlearn::circuits::limit_junction(0.71, 0.7, nvt, vcrit, limited) == 0.71);
   CHECK_FALSE(limited);
-  CHECK(physlearn::solvers::limit_junction(-10.0, 0.0, nvt, vcrit, limited) == -1.0);
+  CHECK(physlearn::circuits::limit_junction(-10.0, 0.0, nvt, vcrit, limited) == -1.0);
   CHECK(limited);
   // The diode law and its conductance.
-  const auto at = physlearn::solvers::shockley(d, 0.6);
+  const auto at = physlearn::circuits::shockley(d, 0.6);
   CHECK(at.current == doctest::Approx(1e-14 * std::expm1(0.6 / nvt) + 1e-12 * 0.6));
   CHECK(at.conductance == doctest::Approx(1e-14 / nvt * std::exp(0.6 / nvt) + 1e-12));
 }

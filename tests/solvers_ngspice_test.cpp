@@ -3,6 +3,8 @@
 // and no slowdown over many calls.
 #include <doctest/doctest.h>
 
+#include "circuits_support.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -39,23 +41,23 @@ namespace {
 std::string nth(const char* prefix, std::size_t k) { return prefix + std::to_string(k + 1); }
 
 void add_g(Circuit& c, int a, int b, double g) {
-  c.conductances.push_back(Conductance{nth("G", c.conductances.size()), a, b, g, false});
+  c.list<Conductance>().push_back(Conductance{nth("G", c.list<Conductance>().size()), a, b, g, false});
 }
 void add_v(Circuit& c, int plus, int minus, double volts) {
-  c.voltage_sources.push_back(
-      VoltageSource{nth("V", c.voltage_sources.size()), plus, minus, volts});
+  c.list<VoltageSource>().push_back(
+      VoltageSource{nth("V", c.list<VoltageSource>().size()), plus, minus, volts});
 }
 void add_i(Circuit& c, int from, int to, double amps) {
-  c.current_sources.push_back(
-      CurrentSource{nth("I", c.current_sources.size()), from, to, amps, false});
+  c.list<CurrentSource>().push_back(
+      CurrentSource{nth("I", c.list<CurrentSource>().size()), from, to, amps, false});
 }
 void add_diode(Circuit& c, int anode, int cathode, DiodeModel model) {
   Diode d;
-  d.name = nth("D", c.diodes.size());
+  d.name = nth("D", c.list<Diode>().size());
   d.anode = anode;
   d.cathode = cathode;
   d.model = model;
-  c.diodes.push_back(d);
+  c.list<Diode>().push_back(d);
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -78,7 +80,7 @@ bool newton_has_vccs() {
   const int in = c.add_node("in"), out = c.add_node("out");
   add_v(c, in, kGround, 1.0);
   add_g(c, out, kGround, 1.0);
-  c.vccs.push_back(Vccs{"G1", kGround, out, in, kGround, 2.0});
+  c.list<Vccs>().push_back(Vccs{"G1", kGround, out, in, kGround, 2.0});
   try {
     NewtonSolver solver(c);
     return std::abs(solver.solve(c).voltages(out) - 2.0) < 1e-9;
@@ -118,9 +120,9 @@ Circuit random_circuit(int n, unsigned seed, bool vccs, bool ill) {
     const int a = 2 + pick(n - 2);
     if (driven[static_cast<std::size_t>(a)]) continue;
     driven[static_cast<std::size_t>(a)] = true;
-    c.vcvs.push_back(
+    c.list<Vcvs>().push_back(
         Vcvs{"E" + std::to_string(k), a, kGround, pick(a), pick(a + 1) - 1, 1.8 * u(rng) - 0.9});
-    if (c.vcvs.back().ctrl_plus == c.vcvs.back().ctrl_minus) c.vcvs.back().ctrl_minus = kGround;
+    if (c.list<Vcvs>().back().ctrl_plus == c.list<Vcvs>().back().ctrl_minus) c.list<Vcvs>().back().ctrl_minus = kGround;
   }
   for (int k = 0; k < std::max(1, n / 8); ++k)
     add_i(c, pick(n + 1) - 1, pick(n),
@@ -135,7 +137,7 @@ Circuit random_circuit(int n, unsigned seed, bool vccs, bool ill) {
       add_diode(c, a, b, DiodeModel::Shockley);
     else
       add_diode(c, b, a, DiodeModel::Shockley);
-    Diode& d = c.diodes.back();
+    Diode& d = c.list<Diode>().back();
     d.saturation_current = std::pow(10.0, -15.0 + 3.0 * u(rng));
     d.emission = 1.0 + u(rng);
     if (k % 3 == 1) d.temperature = 280.0 + 70.0 * u(rng);
@@ -145,16 +147,16 @@ Circuit random_circuit(int n, unsigned seed, bool vccs, bool ill) {
     // Solvable by construction: each G either senses a node held by a voltage source (a fixed
     // current then) or drives one (it only changes that source's current).
     std::vector<int> held;
-    for (const auto& v : c.voltage_sources) held.push_back(v.plus);
+    for (const auto& v : c.list<VoltageSource>()) held.push_back(v.plus);
     for (int k = 0; k < std::max(2, n / 12); ++k) {
       const int fixed = held[static_cast<std::size_t>(pick(static_cast<int>(held.size())))];
       const int other = pick(n + 1) - 1;
       const double gain = (u(rng) - 0.5) * 2e-3;
       if (k % 2 == 0)
-        c.vccs.push_back(Vccs{"GM" + std::to_string(k), other, pick(n), fixed, kGround, gain});
+        c.list<Vccs>().push_back(Vccs{"GM" + std::to_string(k), other, pick(n), fixed, kGround, gain});
       else
-        c.vccs.push_back(Vccs{"GM" + std::to_string(k), fixed, kGround, pick(n), other, gain});
-      if (c.vccs.back().out_plus == c.vccs.back().out_minus) c.vccs.pop_back();
+        c.list<Vccs>().push_back(Vccs{"GM" + std::to_string(k), fixed, kGround, pick(n), other, gain});
+      if (c.list<Vccs>().back().out_plus == c.list<Vccs>().back().out_minus) c.list<Vccs>().pop_back();
     }
   }
   if (ill) {
@@ -173,14 +175,14 @@ TEST_CASE("ngspice: voltage divider, current source, VCVS, nudge") {
   add_v(c, in, kGround, 10.0);
   add_g(c, in, mid, 1e-3);
   add_g(c, mid, kGround, 1.0 / 3000.0);
-  c.vcvs.push_back(Vcvs{"E1", amp, kGround, mid, kGround, -2.0});
+  c.list<Vcvs>().push_back(Vcvs{"E1", amp, kGround, mid, kGround, -2.0});
   add_g(c, amp, kGround, 1e-2);
   NgspiceTimings t;
   OperatingPoint op = ngspice_operating_point(c, {}, {}, &t);
   CHECK(std::abs(op.voltages(mid) - 7.5) < 1e-12);
   CHECK(std::abs(op.voltages(amp) + 15.0) < 1e-12);
-  CHECK(std::abs(op.source_currents[0] + 2.5e-3) < 1e-15);
-  CHECK(std::abs(op.vcvs_currents[0] - 0.15) < 1e-14);  // -15 V into 10 mS, SPICE sign
+  CHECK(std::abs(physlearn::solvers::currents<VoltageSource>(c, op)[0] + 2.5e-3) < 1e-15);
+  CHECK(std::abs(physlearn::solvers::currents<Vcvs>(c, op)[0] - 0.15) < 1e-14);  // -15 V into 10 mS, SPICE sign
   CHECK(op.iterations >= 1);
   CHECK(op.residual_norm < 1e-12);
   CHECK(t.lines > 5);
@@ -208,19 +210,19 @@ TEST_CASE("ngspice: Shockley diodes match the native model, also hot and with th
       add_g(c, in, b, 1e-4);
       add_diode(c, kGround, b, DiodeModel::Shockley);  // reverse
       add_g(c, b, kGround, 1e-7);
-      for (auto& d : c.diodes) {
+      for (auto& d : c.list<Diode>()) {
         d.temperature = temperature;
         d.emission = 1.3;
         d.gmin = gmin;
       }
-      c.diodes[1].gmin = 1e-12;  // differs from the first: a compensating resistor
+      c.list<Diode>()[1].gmin = 1e-12;  // differs from the first: a compensating resistor
       NewtonSolver newton(c);
       const OperatingPoint x = newton.solve(c);
       const OperatingPoint y = ngspice_operating_point(c);
       CHECK((x.voltages - y.voltages).cwiseAbs().maxCoeff() < 1e-9);
-      CHECK(std::abs(x.source_currents[0] - y.source_currents[0]) < 1e-12);
-      CHECK(std::abs(x.diode_currents[0] - y.diode_currents[0]) <
-            1e-9 * std::abs(x.diode_currents[0]));
+      CHECK(std::abs(physlearn::solvers::currents<VoltageSource>(c, x)[0] - physlearn::solvers::currents<VoltageSource>(c, y)[0]) < 1e-12);
+      CHECK(std::abs(physlearn::solvers::currents<Diode>(c, x)[0] - physlearn::solvers::currents<Diode>(c, y)[0]) <
+            1e-9 * std::abs(physlearn::solvers::currents<Diode>(c, x)[0]));
     }
   }
 }
@@ -238,7 +240,7 @@ TEST_CASE("ngspice: ideal diodes as steep Shockley diodes, within their document
   const double nvt = 1e-8 * kBoltzmannOverCharge * 300.15;
   CHECK(op.voltages(h) < 0.0);
   CHECK(std::abs(op.voltages(h) + nvt * std::log1p(5.0 / 1e-14)) < 1e-12);
-  CHECK(std::abs(op.diode_currents[0] - 5.0) < 1e-3);
+  CHECK(std::abs(physlearn::solvers::currents<Diode>(c, op)[0] - 5.0) < 1e-3);
 }
 
 TEST_CASE("ngspice: seeded random circuits agree with Newton within 1e-6 V") {
@@ -267,9 +269,9 @@ TEST_CASE("ngspice: seeded random circuits agree with Newton within 1e-6 V") {
       const double dv = (x.voltages - y.voltages).cwiseAbs().maxCoeff();
       CHECK(dv < 1e-6);
       worst = std::max(worst, dv);
-      for (std::size_t k = 0; k < x.source_currents.size(); ++k)
-        CHECK(std::abs(x.source_currents[k] - y.source_currents[k]) <=
-              1e-9 + 1e-6 * std::abs(x.source_currents[k]));
+      for (std::size_t k = 0; k < physlearn::solvers::currents<VoltageSource>(c, x).size(); ++k)
+        CHECK(std::abs(physlearn::solvers::currents<VoltageSource>(c, x)[k] - physlearn::solvers::currents<VoltageSource>(c, y)[k]) <=
+              1e-9 + 1e-6 * std::abs(physlearn::solvers::currents<VoltageSource>(c, x)[k]));
       ++cases;
     }
   }

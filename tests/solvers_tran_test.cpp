@@ -1,6 +1,8 @@
 // SPICE .tran of a netlist (solvers/tran.h): RC closed forms and ngspice's own transient.
 #include <doctest/doctest.h>
 
+#include "circuits_support.h"
+
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
@@ -65,7 +67,7 @@ double drn_deviation_from_ngspice(const std::string& diode, double farads, doubl
   for (const auto& layer : low.layer_nodes)
     for (int node : layer) {
       watched.push_back(node);
-      c.capacitors.push_back({"C_" + c.node_name(node), node, circuits::kGround, farads});
+      c.list<circuits::Capacitor>().push_back({"C_" + c.node_name(node), node, circuits::kGround, farads});
     }
   circuits::SpiceTran tran;
   tran.step = step;
@@ -207,9 +209,9 @@ TEST_CASE("SIN and PULSE voltage sources: fields, defaults, DC value, errors") {
   CHECK(sin.kind == "sin");
   CHECK(sin.args == std::vector<double>{0.5, 2.0, 1e3, 1e-3, 0.0, 90.0});
   // Without a DC field the DC value is the function's at t = 0: VO + VA sin(PHASE).
-  CHECK(p.circuit.voltage_sources[0].volts == doctest::Approx(2.5));
-  CHECK(p.circuit.voltage_sources[1].volts == 3.0);  // its DC field
-  CHECK(p.circuit.voltage_sources[2].volts == 1.0);  // V1 of the pulse
+  CHECK(p.circuit.list<circuits::VoltageSource>()[0].volts == doctest::Approx(2.5));
+  CHECK(p.circuit.list<circuits::VoltageSource>()[1].volts == 3.0);  // its DC field
+  CHECK(p.circuit.list<circuits::VoltageSource>()[2].volts == 1.0);  // V1 of the pulse
   const auto v1 = sin.waveform(1e-6, 1e-3);
   CHECK(v1(0.5e-3) == doctest::Approx(2.5));  // before TD
   CHECK(v1(1e-3 + 0.25e-3) == doctest::Approx(0.5 + 2.0 * std::sin(2 * M_PI * (0.25 + 0.25))));

@@ -3,6 +3,8 @@
 // states in the DAE against CVODE.
 #include <doctest/doctest.h>
 
+#include "circuits_support.h"
+
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
@@ -31,28 +33,28 @@ using solvers::TransientSolver;
 namespace {
 
 void add_g(Circuit& c, const std::string& a, const std::string& b, double g) {
-  c.conductances.push_back(
-      {"G" + std::to_string(c.conductances.size() + 1), c.add_node(a), c.add_node(b), g, false});
+  c.list<circuits::Conductance>().push_back(
+      {"G" + std::to_string(c.list<circuits::Conductance>().size() + 1), c.add_node(a), c.add_node(b), g, false});
 }
 void add_c(Circuit& c, const std::string& a, const std::string& b, double farads) {
-  c.capacitors.push_back(
-      {"C" + std::to_string(c.capacitors.size() + 1), c.add_node(a), c.add_node(b), farads});
+  c.list<circuits::Capacitor>().push_back(
+      {"C" + std::to_string(c.list<circuits::Capacitor>().size() + 1), c.add_node(a), c.add_node(b), farads});
 }
 void add_v(Circuit& c, const std::string& plus, double volts) {
-  c.voltage_sources.push_back(
-      {"V" + std::to_string(c.voltage_sources.size() + 1), c.add_node(plus), kGround, volts});
+  c.list<circuits::VoltageSource>().push_back(
+      {"V" + std::to_string(c.list<circuits::VoltageSource>().size() + 1), c.add_node(plus), kGround, volts});
 }
 void add_i(Circuit& c, const std::string& from, const std::string& to, double amps) {
-  c.current_sources.push_back({"I" + std::to_string(c.current_sources.size() + 1), c.add_node(from),
+  c.list<circuits::CurrentSource>().push_back({"I" + std::to_string(c.list<circuits::CurrentSource>().size() + 1), c.add_node(from),
                                c.add_node(to), amps, false});
 }
 void add_diode(Circuit& c, const std::string& anode, const std::string& cathode, DiodeModel model) {
   circuits::Diode d;
-  d.name = "D" + std::to_string(c.diodes.size() + 1);
+  d.name = "D" + std::to_string(c.list<circuits::Diode>().size() + 1);
   d.anode = c.add_node(anode);
   d.cathode = c.add_node(cathode);
   d.model = model;
-  c.diodes.push_back(d);
+  c.list<circuits::Diode>().push_back(d);
 }
 
 TransientOptions tight() {
@@ -185,7 +187,7 @@ TEST_CASE("energy is conserved: sources, nudges and VCCS = dissipation + stored 
   add_c(c, "d", "0", 0.5e-6);
   add_i(c, "0", "d", 2e-4);
   add_diode(c, "d", "0", DiodeModel::Shockley);
-  c.vccs.push_back({"G1", c.node("b"), kGround, c.node("d"), kGround, 1e-4});
+  c.list<circuits::Vccs>().push_back({"G1", c.node("b"), kGround, c.node("d"), kGround, 1e-4});
   TransientOptions o = tight();
   o.element_energies = true;
   TransientSolver solver(c, o);
@@ -200,7 +202,7 @@ TEST_CASE("energy is conserved: sources, nudges and VCCS = dissipation + stored 
   CHECK(relative_imbalance(r.energy_settled) < 1e-6);
   // Per-element energies add up to the totals.
   double conductances = 0.0;
-  for (double x : r.elements_end.conductances) conductances += x;
+  for (double x : r.elements_end.of<circuits::Conductance>()) conductances += x;
   CHECK(conductances == doctest::Approx(e.conductances).epsilon(1e-12));
   // The end is the DC operating point.
   solvers::NewtonSolver newton(c);
@@ -232,8 +234,8 @@ TEST_CASE("ideal diode switches ON when its voltage reaches 0 and OFF when its c
     CHECK(t_zero == doctest::Approx(1e-3 * std::log(1.5)).epsilon(1e-6));
     CHECK(std::abs(r.voltages[n]) < 1e-9);
     // The diode carries the 1 A the source cannot: 2 A out minus 1 A in.
-    CHECK(r.unknowns[solvers::MnaLayout(c).diode_row(0)] == doctest::Approx(1.0).epsilon(1e-8));
-    CHECK(r.diode_on[0] == 1);
+    CHECK(r.unknowns[circuits::UnknownLayout(c).first(circuits::kind_index<circuits::Diode>())[0]] == doctest::Approx(1.0).epsilon(1e-8));
+    CHECK(r.modes[0] == 1);
     CHECK(relative_imbalance(r.energy_end) < 1e-6);
   }
   SUBCASE("ON -> OFF: a neighbour charging up releases a clamped node") {
@@ -253,7 +255,7 @@ TEST_CASE("ideal diode switches ON when its voltage reaches 0 and OFF when its c
     initial << 1.0, 0.0, -2.0;
     const TransientResult r = solver.run(c, {}, initial, "release");
     CHECK(r.events >= 1);
-    CHECK(r.diode_on[0] == 0);
+    CHECK(r.modes[0] == 0);
     solvers::NewtonSolver newton(c);
     const auto op = newton.solve(c);
     CHECK(std::abs(r.voltages[a] - op.voltages[a]) < 1e-8);
@@ -346,11 +348,12 @@ TEST_CASE("transient DRN phases end at the steady states of the layered and Newt
       const auto net = small_drn(hidden, 7);
       solvers::SolverParams params;
       params.type = "transient";
-      params.transient_settle = settle;
-      params.transient_final_tol = 1e-9;
-      params.transient_slew_tol = 1e2;  // V/s: with C = 1e-12 F, |dv/dt| C / g ~ 1e-10 V
-      params.transient_rtol = 1e-8;
-      params.transient_atol = 1e-11;
+      auto& o = params.options<solvers::TransientSolverOptions>("transient");
+      o.settle = settle;
+      o.final_tol = 1e-9;
+      o.slew_tol = 1e2;  // V/s: with C = 1e-12 F, |dv/dt| C / g ~ 1e-10 V
+      o.rtol = 1e-8;
+      o.atol = 1e-11;
       auto transient = solvers::make_solver(params, net);
       CHECK(transient->name() == "transient");
       solvers::CoordinateDescentSolver layered(1, 1e-13, 1000000);
@@ -406,9 +409,10 @@ TEST_CASE("transient layered solver: Shockley DRN matches Newton; config errors 
   const auto net = small_drn({6}, 5, "shockley");
   solvers::SolverParams params;
   params.type = "transient";
-  params.transient_final_tol = 1e-9;
-  params.transient_rtol = 1e-8;
-  params.transient_atol = 1e-11;
+  auto& o = params.options<solvers::TransientSolverOptions>("transient");
+  o.final_tol = 1e-9;
+  o.rtol = 1e-8;
+  o.atol = 1e-11;
   auto transient = solvers::make_solver(params, net);
   solvers::SolverParams newton_params;
   newton_params.type = "newton";
@@ -422,10 +426,10 @@ TEST_CASE("transient layered solver: Shockley DRN matches Newton; config errors 
   for (std::size_t l = 0; l < a.layers.size(); ++l)
     CHECK((a.layers[l] - b.layers[l]).cwiseAbs().maxCoeff() < 1e-6);
 
-  params.transient_capacitance = {1e-12, 2e-12, 3e-12};
+  o.capacitance = {1e-12, 2e-12, 3e-12};
   CHECK_THROWS_WITH_AS(solvers::make_solver(params, net),
-                       doctest::Contains("solver.transient_capacitance"), ConfigError);
-  params.transient_capacitance = {1e-12, 2e-12};
+                       doctest::Contains("solver.capacitance"), ConfigError);
+  o.capacitance = {1e-12, 2e-12};
   CHECK_NOTHROW(solvers::make_solver(params, net));
 }
 
@@ -433,7 +437,7 @@ TEST_CASE("a failing DRN phase names the phase, the sample, the time and the rea
   const auto net = small_drn({6}, 7);
   solvers::SolverParams params;
   params.type = "transient";
-  params.transient_max_duration = 1e-14;  // far shorter than C / g
+  params.options<solvers::TransientSolverOptions>("transient").max_duration = 1e-14;  // << C / g
   auto transient = solvers::make_solver(params, net);
   transient->set_inputs(net, net.input_voltages(Eigen::MatrixXd::Constant(2, 5, 0.5)));
   auto state = solvers::LayeredState::zeros(net, 2);
@@ -470,16 +474,18 @@ SineDrive drive_memristor(const std::shared_ptr<const devices::Memristor>& model
   SineDrive d;
   Circuit& c = d.circuit;
   const int in = c.add_node("in"), m = c.add_node("m");
-  c.voltage_sources.push_back({"V1", in, kGround, 0.0});
-  c.conductances.push_back({"Rs", in, m, 1.0 / 100.0, false});
-  c.memristors.push_back({"M1", m, kGround, model, x0});
+  c.list<circuits::VoltageSource>().push_back({"V1", in, kGround, 0.0});
+  c.list<circuits::Conductance>().push_back({"Rs", in, m, 1.0 / 100.0, false});
+  c.list<circuits::Memristor>().push_back({"M1", m, kGround, model, x0});
   const double pi = std::acos(-1.0);
   TransientOptions o;
   o.settle = solvers::SettleCriterion::Slew;
   o.stop_time = stop;
   o.max_step = 1e-4;
   o.max_steps = 1000000;
-  o.voltage_waveforms = {[=](double t) { return amplitude * std::sin(2.0 * pi * t); }};
+  c.list<circuits::VoltageSource>()[0].waveform = [=](double t) {
+    return amplitude * std::sin(2.0 * pi * t);
+  };
   o.observer = [&](double t, const Eigen::VectorXd& x) {
     if (!d.time.empty() && t <= d.time.back()) return;  // a restart repeats its time
     d.time.push_back(t);
@@ -540,9 +546,9 @@ TEST_CASE("memristor in the DAE: sine drive through a resistor matches CVODE; pi
   CHECK_THROWS_WITH(circuits::write_spice_netlist(d.circuit),
                     doctest::Contains("no SPICE element"));
   Circuit bad = d.circuit;
-  bad.memristors[0].x0 = 1.5;
+  bad.list<circuits::Memristor>()[0].x0 = 1.5;
   CHECK_THROWS_WITH(bad.validate(), doctest::Contains("x0 = 1.5"));
-  bad.memristors[0].model = nullptr;
+  bad.list<circuits::Memristor>()[0].model = nullptr;
   CHECK_THROWS_WITH(bad.validate(), doctest::Contains("no device model"));
 }
 
