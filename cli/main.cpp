@@ -33,6 +33,7 @@
 #include "core/error.h"
 #include "orchestration/compare.h"
 #include "orchestration/experiment.h"
+#include "orchestration/sample.h"
 #include "orchestration/gradcheck.h"
 #include "orchestration/sweep.h"
 #include "orchestration/transfer.h"
@@ -193,62 +194,12 @@ int solve_command(const std::string& file, const std::string& backend, const std
   return 0;
 }
 
-/// The DRN of an experiment at its initial conductances (as training starts: build_drn with the
-/// experiment's seed, clamped to [g_min, g_max]) with training sample `sample`'s inputs, as a
-/// SPICE netlist. phase "nudged" adds Equilibrium Propagation's nudge beta (y - o) at every
-/// output o, y the one-hot label: a conductance beta from the output to a voltage source at y
-/// (the Thevenin form of the injected current, exactly equivalent).
+/// The experiment's initial network with training sample `sample` as a netlist
+/// (orchestration/sample.h), to standard output or to `output`.
 int export_spice_command(const std::string& file, int sample, const std::string& phase,
                          const std::string& output) {
-  orchestration::ExperimentConfig config = orchestration::load_experiment(file, {});
-  if (config.network_type != "drn")
-    throw ConfigError("network.type", json(config.network_type).dump(),
-                      "export-spice needs a \"drn\" network");
-  circuits::LayeredNetwork net =
-      circuits::build_drn(config.network, static_cast<std::uint64_t>(config.seed));
-  for (auto& w : net.weights) w = w.cwiseMax(config.learning.g_min).cwiseMin(config.learning.g_max);
-  const data::Split split = data::load(config.data, static_cast<unsigned>(config.seed));
-  const data::Dataset& train = split.train;
-  if (sample < 0 || sample >= train.num_samples())
-    throw Error(cat("export-spice: --sample ", sample, ": must be in [0, ", train.num_samples() - 1,
-                    "] (the training set of ", file, " has ", train.num_samples(), " samples)"));
-  const Eigen::MatrixXd inputs = train.inputs.row(sample).cast<double>();
-  const Eigen::MatrixXd voltages = net.input_voltages(inputs);
-  circuits::LoweredNetwork lowered = circuits::lower_to_circuit(net);
-  lowered.update(net, voltages.row(0));
-  circuits::Circuit& circuit = lowered.circuit;
-  const int label = train.labels[static_cast<std::size_t>(sample)];
-  const std::vector<int>& outputs = lowered.layer_nodes.back();
-
-  std::vector<std::string> notes = {
-      cat("* experiment ", config.name, " (", file, "), seed ", config.seed,
-          ", initial conductances"),
-      cat("* training sample ", sample, ", label ", label, "; ", phase, " phase")};
-  if (phase == "nudged") {
-    const double beta = config.learning.beta;
-    if (label < 0 || label >= static_cast<int>(outputs.size()))
-      throw Error(cat("export-spice: label ", label, " of sample ", sample, " has no output (the ",
-                      "network has ", outputs.size(), " outputs)"));
-    for (std::size_t i = 0; i < outputs.size(); ++i) {
-      std::string name = cat("target", i);
-      while (circuit.has_node(name)) name += "_";
-      const int target = circuit.add_node(name);
-      circuit.add(circuits::VoltageSource{cat("Vtarget", i), target, circuits::kGround,
-                                          static_cast<int>(i) == label ? 1.0 : 0.0, {}});
-      circuit.add(circuits::Conductance{cat("Gnudge", i), outputs[i], target, beta, false});
-    }
-    notes.push_back(cat("* nudge: beta = ", beta, " S from each output to a source at its ",
-                        "one-hot target (current beta (y - o) into the output)"));
-  }
-  circuits::SpiceExportOptions options = solvers::NgspiceOptions::tight_netlist_options();
-  options.title = cat("physlearn export-spice: ", config.name, ", training sample ", sample,
-                      ", ", phase, " phase");
-  circuits::SpiceNetlist netlist = circuits::export_spice(circuit, options);
-  std::string output_names;
-  for (int node : outputs) output_names += " " + netlist.node_names[static_cast<std::size_t>(node)];
-  notes.push_back("* outputs:" + output_names);
-  netlist.header.insert(netlist.header.begin() + 1, notes.begin(), notes.end());
-  const std::string text = netlist.text();
+  const orchestration::ExperimentConfig config = orchestration::load_experiment(file, {});
+  const std::string text = orchestration::sample_netlist(config, file, sample, phase);
   if (output.empty() || output == "-") {
     std::cout << text;
   } else {

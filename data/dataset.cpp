@@ -264,6 +264,18 @@ InputMatrix average_pool(const InputMatrix& images, int side, int k) {
   return out;
 }
 
+Shape shape(const DataParams& params) {
+  if (params.type == "xor" || params.type == "two-moons") return {2, 2};
+  if (params.type == "fashion-mnist") {
+    if (params.pool < 1 || kFashionSide % params.pool != 0)
+      throw ConfigError("data.pool", std::to_string(params.pool),
+                        "must divide 28 (1, 2, 4, 7, 14 or 28)");
+    const int side = kFashionSide / params.pool;
+    return {side * side, kFashionClasses};
+  }
+  throw ConfigError("data.type", params.type, "must be one of: xor, two-moons, fashion-mnist");
+}
+
 Split load(const DataParams& params, unsigned experiment_seed) {
   if (params.type == "xor") return {make_xor(), make_xor()};
   if (params.type == "two-moons") {
@@ -283,9 +295,7 @@ Split load(const DataParams& params, unsigned experiment_seed) {
     split.train = load_fashion_part(params.path, "train", params.train_size);
     split.test = load_fashion_part(params.path, "t10k", params.test_size);
     if (params.pool != 1) {
-      if (kFashionSide % params.pool != 0)
-        throw ConfigError("data.pool", std::to_string(params.pool),
-                          "must divide 28 (1, 2, 4, 7, 14 or 28)");
+      shape(params);  // checks the pool
       split.train.inputs = average_pool(split.train.inputs, kFashionSide, params.pool);
       split.test.inputs = average_pool(split.test.inputs, kFashionSide, params.pool);
     }

@@ -50,6 +50,15 @@ void describe(Schema& schema, DataParams& params);
 /// A missing or corrupt file throws physlearn::Error naming the file and what is wrong.
 Split load(const DataParams& params, unsigned experiment_seed);
 
+/// What load gives for `params`, known without loading: features per sample and classes
+/// (xor and two-moons: 2 and 2; Fashion-MNIST: (28 / pool)^2 and 10). A ConfigError naming the
+/// key for an unknown data.type or a data.pool that does not divide 28.
+struct Shape {
+  int features = 0;
+  int classes = 0;
+};
+Shape shape(const DataParams& params);
+
 /// Reads one IDX file (gzip-compressed or plain): images (magic 2051) as rows of pixels / 255,
 /// or labels (magic 2049). Throws physlearn::Error naming the file on any inconsistency.
 InputMatrix read_idx_images(const std::string& filename, int max_samples);

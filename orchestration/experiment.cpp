@@ -121,13 +121,13 @@ void validate(ExperimentConfig& c) {
   if (c.network.init == "uniform" && c.network.init_high < c.network.init_low)
     throw ConfigError("network.init_high", json_text(json(c.network.init_high)),
                       "must be >= network.init_low");
-  const int side = c.data.pool > 0 ? 28 / c.data.pool : 28;
-  const int features = c.data.type == "fashion-mnist" ? side * side : 2;
+  const data::Shape shape = data::shape(c.data);
+  const int features = shape.features;
   if (c.network.inputs != features)
     throw ConfigError("network.inputs", std::to_string(c.network.inputs),
                       "must equal the features of data.type \"" + c.data.type + "\" (" +
                           std::to_string(features) + ")");
-  const int classes = c.data.type == "fashion-mnist" ? 10 : 2;
+  const int classes = shape.classes;
   if (c.network.outputs != classes)
     throw ConfigError("network.outputs", std::to_string(c.network.outputs),
                       "must equal the classes of data.type \"" + c.data.type + "\" (" +

@@ -152,7 +152,7 @@ TEST_CASE("simulate: the transient type's options, else its defaults; nodes; err
   SUBCASE("a sample out of range") {
     const Result r = simulate("experiments/xor.json --sample 9 --out '" + out.string() + "'", dir);
     CHECK(r.status == 1);
-    CHECK(r.err.find("--sample: 9") != std::string::npos);
+    CHECK(r.err.find("--sample 9: must be in [0,") != std::string::npos);
     CHECK(!fs::exists(out));
   }
   SUBCASE("an unknown node") {

@@ -449,3 +449,29 @@ TEST_CASE("average pooling replaces each k x k block by its mean") {
     CHECK(std::string(e.what()).find("data.pool") != std::string::npos);
   }
 }
+
+TEST_CASE("shape gives what load gives, without loading") {
+  DataParams params;
+  params.type = "xor";
+  Split xor_split = load(params, 1);
+  CHECK(shape(params).features == xor_split.train.num_features());
+  CHECK(shape(params).classes == xor_split.train.num_classes);
+  params.type = "two-moons";
+  Split moons = load(params, 1);
+  CHECK(shape(params).features == moons.train.num_features());
+  CHECK(shape(params).classes == moons.train.num_classes);
+  // Fashion-MNIST's shape needs no file: a folder that does not exist still has a shape.
+  params.type = "fashion-mnist";
+  params.path = "/nonexistent";
+  for (int pool : {1, 2, 4, 7, 14, 28}) {
+    params.pool = pool;
+    CHECK(shape(params).features == (28 / pool) * (28 / pool));
+    CHECK(shape(params).classes == 10);
+  }
+  params.pool = 3;
+  CHECK_THROWS_WITH_AS(shape(params), doctest::Contains("data.pool"), physlearn::ConfigError);
+  params.pool = 0;
+  CHECK_THROWS_AS(shape(params), physlearn::ConfigError);
+  params.type = "mnist";
+  CHECK_THROWS_WITH_AS(shape(params), doctest::Contains("data.type"), physlearn::ConfigError);
+}

@@ -1,4 +1,4 @@
-#include "cli/bench_training.h"
+#include "orchestration/bench.h"
 
 #include <sys/resource.h>
 
@@ -8,15 +8,17 @@
 #include <ctime>
 #include <limits>
 #include <memory>
+#include <numeric>
 
 #include "core/error.h"
 #include "data/dataset.h"
 #include "learning/fused_model.h"
 #include "learning/model.h"
 #include "orchestration/models.h"
+#include "orchestration/runner.h"
 #include "solvers/equilibrium.h"
 
-namespace physlearn::cli {
+namespace physlearn::orchestration {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -49,23 +51,14 @@ double peak_resident_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-/// Rows [begin, end) of a dataset as float64 inputs and one-hot targets, in file order.
-void batch_rows(const data::Dataset& d, Eigen::Index begin, Eigen::Index end,
-                Eigen::MatrixXd& inputs, Eigen::MatrixXd& targets) {
-  inputs = d.inputs.middleRows(begin, end - begin).cast<double>();
-  targets.setZero(end - begin, d.num_classes);
-  for (Eigen::Index r = 0; r < end - begin; ++r) targets(r, d.labels[begin + r]) = 1.0;
-}
-
-/// Time to train `model` over the first `samples` samples of `d` in mini-batches.
+/// Time to train `model` over the first `samples` samples of `d` in mini-batches, in file order,
+/// by the runner's epoch loop.
 Timing train_time(learning::Model& model, const data::Dataset& d, Eigen::Index samples,
                   int batch_size) {
-  Eigen::MatrixXd inputs, targets, outputs;
+  std::vector<int> order(static_cast<std::size_t>(samples));
+  std::iota(order.begin(), order.end(), 0);
   const Stopwatch watch;
-  for (Eigen::Index begin = 0; begin < samples; begin += batch_size) {
-    batch_rows(d, begin, std::min<Eigen::Index>(samples, begin + batch_size), inputs, targets);
-    model.train_batch(inputs, targets, outputs);
-  }
+  train_epoch(model, d, order, batch_size);
   return watch.elapsed();
 }
 
@@ -74,32 +67,21 @@ struct TestPass {
   double error = 0.0;
 };
 
-/// The free phase (inference) over the whole of `d`, in batches of `batch_size`.
+/// The runner's evaluation (the free phase over the whole of `d`), timed.
 TestPass test_pass(learning::Model& model, const data::Dataset& d, int batch_size) {
-  Eigen::MatrixXd inputs, targets, outputs;
-  long errors = 0;
   const Stopwatch watch;
-  for (Eigen::Index begin = 0; begin < d.num_samples(); begin += batch_size) {
-    const Eigen::Index end = std::min<Eigen::Index>(d.num_samples(), begin + batch_size);
-    batch_rows(d, begin, end, inputs, targets);
-    model.predict(inputs, outputs);
-    for (Eigen::Index r = 0; r < outputs.rows(); ++r) {
-      Eigen::Index predicted;
-      outputs.row(r).maxCoeff(&predicted);
-      errors += predicted != d.labels[begin + r];
-    }
-  }
-  return {watch.elapsed(), static_cast<double>(errors) / d.num_samples()};
+  const Evaluation e = evaluate(model, d, batch_size);
+  return {watch.elapsed(), e.error};
 }
 
 /// Epochs of the model a configuration asks for, timed one at a time (training and test apart),
 /// so that two models' epochs can alternate.
 class EpochTimer {
  public:
-  EpochTimer(const orchestration::ExperimentConfig& config, const data::Split& split)
+  EpochTimer(const ExperimentConfig& config, const data::Split& split)
       : config_(config),
         split_(split),
-        model_(orchestration::make_model(config, split.train.num_features(), split.train.num_classes)) {}
+        model_(make_model(config, split.train.num_features(), split.train.num_classes)) {}
 
   void epoch() {
     const Timing train = train_time(*model_, split_.train, split_.train.num_samples(),
@@ -128,7 +110,7 @@ class EpochTimer {
   }
 
  private:
-  const orchestration::ExperimentConfig& config_;
+  const ExperimentConfig& config_;
   const data::Split& split_;
   std::unique_ptr<learning::Model> model_;
   json per_epoch_ = json::array();
@@ -137,11 +119,11 @@ class EpochTimer {
 };
 
 /// The layered solver's options (the fused path these benches time needs solver.type "layered").
-const solvers::LayeredSolverOptions& layered_options(const orchestration::ExperimentConfig& config) {
+const solvers::LayeredSolverOptions& layered_options(const ExperimentConfig& config) {
   return config.solver.options<solvers::LayeredSolverOptions>("layered");
 }
 
-std::vector<int> network_sizes(const orchestration::ExperimentConfig& config) {
+std::vector<int> network_sizes(const ExperimentConfig& config) {
   std::vector<int> sizes{config.network.inputs * (config.network.inverted_inputs ? 2 : 1)};
   for (int h : config.network.hidden) sizes.push_back(h);
   sizes.push_back(config.network.outputs);
@@ -156,7 +138,7 @@ struct StepFlops {
   double total() const { return drive + sweeps + update; }
 };
 
-StepFlops ep_step_flops(const orchestration::ExperimentConfig& config, double batch) {
+StepFlops ep_step_flops(const ExperimentConfig& config, double batch) {
   const std::vector<int> s = network_sizes(config);
   const int layers = static_cast<int>(s.size()) - 1;
   const double depth = config.network.inverted_inputs ? s[0] / 2 : s[0];
@@ -208,9 +190,9 @@ Timing product_time(const std::string& precision, Eigen::Index m, Eigen::Index k
 
 /// Best time per mini-batch of EP training steps over the first `samples` training samples
 /// (after a few untimed steps).
-Timing step_time(const orchestration::ExperimentConfig& config, const data::Dataset& train,
+Timing step_time(const ExperimentConfig& config, const data::Dataset& train,
                  Eigen::Index samples, int repeats) {
-  auto model = orchestration::make_model(config, train.num_features(), train.num_classes);
+  auto model = make_model(config, train.num_features(), train.num_classes);
   const int batch = config.learning.batch_size;
   train_time(*model, train, std::min<Eigen::Index>(samples, 3 * batch), batch);
   Timing best;
@@ -240,10 +222,10 @@ struct StepData {
   data::Split split;
 };
 
-StepData step_data(orchestration::ExperimentConfig& config, const TrainingBenchOptions& options,
+StepData step_data(ExperimentConfig& config, const BenchOptions& options,
                    const std::string& bench_case, int default_batches) {
   std::string reason;
-  if (!orchestration::fused_model_applies(config, &reason))
+  if (!fused_model_applies(config, &reason))
     throw ConfigError("bench " + bench_case, config.name, reason);
   if (layered_options(config).tolerance > 0.0)
     throw ConfigError("solver.tolerance", std::to_string(layered_options(config).tolerance),
@@ -256,12 +238,12 @@ StepData step_data(orchestration::ExperimentConfig& config, const TrainingBenchO
   return d;
 }
 
-json common_fields(const std::string& bench_case, const orchestration::ExperimentConfig& config) {
+json common_fields(const std::string& bench_case, const ExperimentConfig& config) {
   return {{"case", bench_case},
           {"experiment", config.name},
           {"network", circuits::sizes_text(network_sizes(config))},
           {"batch_size", config.learning.batch_size},
-          {"precision", orchestration::model_precision(config)},
+          {"precision", model_precision(config)},
           {"sweeps", layered_options(config).sweeps},
           {"tolerance", layered_options(config).tolerance},
           {"threads", Eigen::nbThreads()}};
@@ -269,7 +251,7 @@ json common_fields(const std::string& bench_case, const orchestration::Experimen
 
 }  // namespace
 
-json bench_epoch(orchestration::ExperimentConfig config, const TrainingBenchOptions& options) {
+json bench_epoch(ExperimentConfig config, const BenchOptions& options) {
   if (options.samples > 0) config.data.train_size = options.samples;
   const data::Split split = data::load(config.data, static_cast<unsigned>(config.seed));
   if (split.train.num_samples() == 0) throw Error("bench epoch: the training set is empty");
@@ -283,7 +265,7 @@ json bench_epoch(orchestration::ExperimentConfig config, const TrainingBenchOpti
   circuit.epoch();
   // Peak memory now: the data set and the circuit model, before the baseline exists.
   out["peak_resident_mib"] = peak_resident_mib();
-  orchestration::ExperimentConfig baseline = config;
+  ExperimentConfig baseline = config;
   baseline.learning.rule = "backprop";
   EpochTimer digital(baseline, split);
   digital.epoch();
@@ -301,12 +283,12 @@ json bench_epoch(orchestration::ExperimentConfig config, const TrainingBenchOpti
   return out;
 }
 
-json bench_roofline(orchestration::ExperimentConfig config, const TrainingBenchOptions& options) {
+json bench_roofline(ExperimentConfig config, const BenchOptions& options) {
   const StepData data = step_data(config, options, "roofline", 100);
   const int batch = data.batch;
   const std::vector<int> sizes = network_sizes(config);
   const Eigen::Index depth = config.network.inverted_inputs ? sizes[0] / 2 : sizes[0];
-  const std::string precision = orchestration::model_precision(config);
+  const std::string precision = model_precision(config);
   // The attainable: Eigen products of the step's two largest shapes, timed just before.
   const Timing drive = product_time(precision, batch, depth, sizes[1], false, options.repeats);
   const Timing update = product_time(precision, depth, batch, sizes[1], true, options.repeats);
@@ -340,7 +322,7 @@ json bench_roofline(orchestration::ExperimentConfig config, const TrainingBenchO
   return out;
 }
 
-json bench_scaling(orchestration::ExperimentConfig config, const TrainingBenchOptions& options) {
+json bench_scaling(ExperimentConfig config, const BenchOptions& options) {
   const StepData data = step_data(config, options, "scaling", 20);
   std::vector<int> hidden = options.hidden;
   if (hidden.empty())
@@ -373,4 +355,13 @@ json bench_scaling(orchestration::ExperimentConfig config, const TrainingBenchOp
   return out;
 }
 
-}  // namespace physlearn::cli
+json bench(const std::string& name, const ExperimentConfig& config, const BenchOptions& options) {
+  if (name == "spice") return bench_spice(config, std::max(1, options.repeats));
+  if (name == "epoch") return bench_epoch(config, options);
+  if (name == "roofline") return bench_roofline(config, options);
+  if (name == "scaling") return bench_scaling(config, options);
+  throw ConfigError("bench", "\"" + name + "\"",
+                    "unknown case (known: spice, epoch, roofline, scaling)");
+}
+
+}  // namespace physlearn::orchestration
