@@ -54,7 +54,7 @@ const char* kRl = "RL step\nV1 in 0 1\nR1 in a 10\nL1 a 0 1m\n";
 
 }  // namespace
 
-TEST_CASE("inductor: an RL step follows its closed form; the stored energy closes the balance") {
+TEST_CASE("inductor: an RL step follows its closed form, the stored energy closes the balance") {
   circuits::SpiceOptions options;
   const Circuit c = parse(std::string(kRl) + ".tran 1u 500u 0 1u uic\n", &options);
   REQUIRE(c.list<Inductor>().size() == 1);
@@ -78,7 +78,7 @@ TEST_CASE("inductor: an RL step follows its closed form; the stored energy close
   CHECK(std::abs(e.balance()) < 1e-7 * e.sources);
 }
 
-TEST_CASE("inductor: a short at DC; the transient from the operating point stays there") {
+TEST_CASE("inductor: a short at DC, the transient from the operating point stays there") {
   circuits::SpiceOptions options;
   const Circuit c = parse(std::string(kRl) + ".tran 1u 100u\n", &options);
   solvers::NewtonSolver newton(c);

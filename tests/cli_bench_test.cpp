@@ -37,7 +37,7 @@ TEST_CASE("bench epoch times the rule and backprop on the same data, with peak m
   CHECK(out["peak_resident_mib"].get<double>() > 1.0);
 }
 
-TEST_CASE("bench roofline compares EP steps with matrix products; scaling fits an exponent") {
+TEST_CASE("bench roofline compares EP steps with matrix products, scaling fits an exponent") {
   const json roofline = bench("roofline experiments/xor.json --repeats 1", "roofline");
   CHECK(roofline["flops_per_step"]["total"].get<double>() > 0.0);
   CHECK(roofline["fraction_of_attainable"].get<double>() > 0.0);

@@ -2,6 +2,8 @@
 // error without gnuplot.
 #include <doctest/doctest.h>
 
+#include "skip.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -24,15 +26,10 @@ bool is_png(const fs::path& file) {
   return slurp(file).rfind("\x89PNG\r\n\x1a\n", 0) == 0;
 }
 
-bool have_gnuplot() { return std::system("command -v gnuplot > /dev/null 2>&1") == 0; }
-
 }  // namespace
 
 TEST_CASE("plot draws a run, a sweep and simulate output as PNG files") {
-  if (!have_gnuplot()) {
-    MESSAGE("gnuplot not installed (Debian package gnuplot-nox): skipped");
-    return;
-  }
+  if (!physlearn_test::have_program("gnuplot")) PHYSLEARN_SKIP("gnuplot not installed (Debian package gnuplot-nox)");
   auto dir = scratch("figures");
   const std::string run = (dir / "run").string();
   REQUIRE(physlearn("run experiments/xor.json --quiet --set learning.epochs=30 --out '" + run + "'",

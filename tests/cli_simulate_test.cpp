@@ -110,7 +110,7 @@ TEST_CASE("simulate: waveforms and per-phase figures of one EP step on XOR") {
                                                      j["phases"][2]["duration"].get<double>()));
 }
 
-TEST_CASE("simulate: the transient type's options, else its defaults; nodes; errors") {
+TEST_CASE("simulate: the transient type's options, else its defaults, nodes, errors") {
   const fs::path dir = fresh_dir("options");
   const fs::path out = dir / "out";
   // xor.json's solver section is layered with 20 sweeps, a key the transient type has not.

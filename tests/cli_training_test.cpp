@@ -2,6 +2,8 @@
 // the default test run. Run them with: ctest --test-dir build -L slow
 #include <doctest/doctest.h>
 
+#include "skip.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,10 +14,8 @@ namespace fs = std::filesystem;
 
 TEST_SUITE("slow") {
   TEST_CASE("fmnist-drn-xs.json in full reaches a Fashion-MNIST test error of 13.5% or lower") {
-    if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
-      MESSAGE("Fashion-MNIST not installed: skipped");
-      return;
-    }
+    if (!physlearn_test::have_fashion_mnist())
+      PHYSLEARN_SKIP("Fashion-MNIST not installed (dataset-fashion-mnist)");
     const fs::path dir = fs::temp_directory_path() / "physlearn_slow_fmnist_drn_xs";
     fs::remove_all(dir);
     const std::string command = std::string("cd '") + PHYSLEARN_SOURCE_DIR + "' && '" +

@@ -4,6 +4,8 @@
 // tests.
 #include <doctest/doctest.h>
 
+#include "skip.h"
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -64,14 +66,10 @@ TEST_CASE("the README tutorial runs as written") {
   CHECK(readme.find("bash scripts/setup.sh") != std::string::npos);
   CHECK(is_png(source / "docs/tutorial-sweep.png"));
   CHECK(readme.find("](docs/tutorial-sweep.png)") != std::string::npos);
-  if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
-    MESSAGE("Fashion-MNIST not installed: skipped");
-    return;
-  }
-  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) {
-    MESSAGE("gnuplot not installed: skipped");
-    return;
-  }
+  if (!physlearn_test::have_fashion_mnist())
+    PHYSLEARN_SKIP("Fashion-MNIST not installed (dataset-fashion-mnist)");
+  if (!physlearn_test::have_program("gnuplot"))
+    PHYSLEARN_SKIP("gnuplot not installed (Debian package gnuplot-nox)");
   const fs::path dir = cli_test::scratch("tutorial");
   for (const auto& command : commands) {
     std::string arguments = replace_all(command, "runs/", dir.string() + "/");

@@ -1,6 +1,8 @@
 #include "data/dataset.h"
 
 #include <doctest/doctest.h>
+
+#include "skip.h"
 #include <unistd.h>
 #include <zlib.h>
 
@@ -384,10 +386,8 @@ TEST_CASE("fashion-mnist checks its files") {
 
 TEST_CASE("fashion-mnist from Debian's dataset-fashion-mnist package") {
   const std::string folder = "/usr/share/datasets/fashion-mnist";
-  if (!fs::exists(folder + "/train-labels-idx1-ubyte.gz")) {
-    MESSAGE("dataset-fashion-mnist is not installed; skipped");
-    return;
-  }
+  if (!physlearn_test::have_fashion_mnist())
+    PHYSLEARN_SKIP("Fashion-MNIST not installed (dataset-fashion-mnist)");
   DataParams params;
   params.type = "fashion-mnist";
   params.path = folder;

@@ -137,7 +137,7 @@ TEST_CASE("configuration errors name their key") {
   CHECK(config_error_path([&] { Chip c(bad, w, "run.chip"); }) == "run.chip.variability.c2c_sigma");
 }
 
-TEST_CASE("a chip lays its devices on the weights; an ideal chip makes the exact change") {
+TEST_CASE("a chip lays its devices on the weights, an ideal chip makes the exact change") {
   ChipParams p;  // ideal, [0, 100 uS], 100 uS per unit
   const std::vector<Eigen::MatrixXd> w0 = {
       (Eigen::MatrixXd(2, 2) << 0.2, 1.5, -0.1, 0.7).finished()};
@@ -168,7 +168,7 @@ TEST_CASE("a chip lays its devices on the weights; an ideal chip makes the exact
         std::string::npos);
 }
 
-TEST_CASE("same seed, same chip and same trajectory; another seed, another chip") {
+TEST_CASE("same seed, same chip and same trajectory, another seed, another chip") {
   const auto w0 = random_weights(1, 0.0, 1.0);
   auto wa = w0, wb = w0, wc = w0;
   Chip a(noisy(), w0), b(noisy(), w0);

@@ -21,7 +21,7 @@ devices::ChipParams constant_step_chip(double c2c) {
 
 }  // namespace
 
-TEST_CASE("deterministic rounding sends round(|dg| / step) pulses; the budget caps them") {
+TEST_CASE("deterministic rounding sends round(|dg| / step) pulses, the budget caps them") {
   std::vector<Eigen::MatrixXd> w{Eigen::MatrixXd::Constant(2, 2, 0.5)};
   devices::Chip chip(constant_step_chip(0.0), w);
   learning::ControllerParams params;

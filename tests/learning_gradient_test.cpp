@@ -83,7 +83,7 @@ TEST_CASE("the exact gradient (implicit differentiation) matches central finite 
   }
 }
 
-TEST_CASE("EP estimates tend to the exact gradient; centered EP is the least biased") {
+TEST_CASE("EP estimates tend to the exact gradient, centered EP is the least biased") {
   Problem pr = make_problem({8, 6}, 3);
   solvers::CoordinateDescentSolver solver(1, 1e-15, 10000000);
   auto free = solvers::LayeredState::zeros(pr.net, pr.voltages.rows());

@@ -227,7 +227,7 @@ TEST_CASE("newton: a VCCS controlled by its own output is a conductance") {
   CHECK(std::abs(v(c, op, "a") - 0.5) < 1e-12);
 }
 
-TEST_CASE("newton: capacitors are open at DC; a VCCS output or a capacitor holds no node") {
+TEST_CASE("newton: capacitors are open at DC, a VCCS output or a capacitor holds no node") {
   Circuit c;
   add_v(c, "in", "0", 10.0);
   add_r(c, "in", "mid", 1000.0);
@@ -250,7 +250,7 @@ TEST_CASE("newton: capacitors are open at DC; a VCCS output or a capacitor holds
   CHECK(contains(solver_error(g), "node 'y' is floating"));
 }
 
-TEST_CASE("newton: a VCCS changes the structure; its gain may change between solves") {
+TEST_CASE("newton: a VCCS changes the structure, its gain may change between solves") {
   Circuit c;
   add_v(c, "in", "0", 1.0);
   c.list<Vccs>().push_back(Vccs{"G1", node(c, "out"), kGround, node(c, "in"), kGround, 1e-3});

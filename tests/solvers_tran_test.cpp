@@ -242,7 +242,7 @@ TEST_CASE("SIN and PULSE voltage sources: fields, defaults, DC value, errors") {
   fails("V1 a 0 SIN(0 1 1k) PULSE(0 1)", "a second transient function");
 }
 
-TEST_CASE(".tran: an RC driven by SIN follows its closed form; by PULSE, ngspice") {
+TEST_CASE(".tran: an RC driven by SIN follows its closed form, by PULSE, ngspice") {
   // v' = (sin(w t) - v) / tau from 0: v = (sin(w t) - w tau cos(w t) + w tau e^(-t/tau)) / (1 + (w tau)^2).
   const Parsed sine = parse("rc\nV1 in 0 SIN(0 1 200)\nR1 in a 1k\nC1 a 0 1u\n.tran 10u 10m uic\n");
   const solvers::TranWaveforms w =
