@@ -16,7 +16,7 @@
 #include <map>
 #include <sstream>
 
-#include "cli/process.h"
+#include "orchestration/process.h"
 #include "core/error.h"
 #include "core/schema.h"
 
@@ -24,6 +24,9 @@ namespace physlearn::cli {
 namespace {
 
 namespace fs = std::filesystem;
+using orchestration::describe_exit;
+using orchestration::find_on_path;
+using orchestration::spawn_process;
 
 // ---- input files ----
 

@@ -23,7 +23,7 @@ namespace physlearn::learning {
 
 /// The fused model of `plan` (an EP plan) on `net` (its starting conductances, e.g. an initial
 /// network's, taken exactly) in float32 or float64. The gate that decides where it trains is one
-/// function, fused_model_applies (learning/model.h).
+/// function, fused_model_applies (orchestration/models.h).
 std::unique_ptr<Model> make_fused_model(bool float32, circuits::LayeredNetwork net,
                                         PhasePlan plan,
                                         const solvers::LayeredSolverOptions& solver,

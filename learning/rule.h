@@ -75,6 +75,10 @@ const std::vector<Rule>& rules();
 /// The rule named `name`; a ConfigError at `path` (its value and the known names) otherwise.
 const Rule& find_rule(const std::string& name, const std::string& path);
 
+/// True for a digital rule (the backprop baseline: no phases on a circuit); false for a circuit
+/// rule or a name no rule has.
+bool is_digital(const std::string& rule);
+
 /// The plan of the rule `settings.rule`; ConfigError at `path` for an unknown or digital rule.
 PhasePlan make_plan(const RuleSettings& settings, const std::string& path = "learning.rule");
 

@@ -45,6 +45,12 @@ const Rule& find_rule(const std::string& name, const std::string& path) {
   throw ConfigError(path, "\"" + name + "\"", "must be one of: " + list(rule_names()));
 }
 
+bool is_digital(const std::string& name) {
+  for (const Rule& r : rules())
+    if (r.name == name) return r.digital;
+  return false;
+}
+
 std::pair<std::string, std::string> parse_compare_name(const std::string& name,
                                                        const std::string& path) {
   for (const Rule& r : rules())

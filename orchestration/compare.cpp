@@ -1,6 +1,7 @@
 #include "orchestration/compare.h"
 
 #include "learning/rule.h"
+#include "orchestration/plan.h"
 
 #include <algorithm>
 
@@ -55,60 +56,57 @@ json compare_rules(const ExperimentConfig& base, const std::vector<std::string>&
                    const std::string& out_dir, bool quiet, int alignment_every,
                    const std::map<std::string, ExperimentConfig>& per_rule,
                    const std::map<std::string, std::vector<std::string>>& rule_overrides) {
-  std::filesystem::create_directories(out_dir);
-  json comparison;
-  comparison["experiment"] = base.name;
-  comparison["seed"] = base.seed;
-  comparison["rules"] = json::array();
-  std::ostringstream csv;
-  csv << std::setprecision(10) << "rule,test_error,train_error,wall_seconds";
-  for (int l = 0; l <= static_cast<int>(base.network.hidden.size()); ++l)
-    csv << ",alignment_cosine_layer" << l;
-  csv << "\n";
+  std::vector<PlannedRun> plan;
   for (const auto& name : rules) {
     const auto own = per_rule.find(name);
-    ExperimentConfig config = own != per_rule.end() ? own->second : base;
-    apply_rule(config, name);
-    if (config.learning.rule != "backprop" && config.learning.alignment_every == 0)
-      config.learning.alignment_every = alignment_every;
-    if (!quiet) std::cerr << "compare: " << name << "\n";
-    RunResult result = run_experiment(config, out_dir + "/" + name, quiet);
+    PlannedRun run{name, own != per_rule.end() ? own->second : base, nullptr};
+    apply_rule(run.config, name);
+    if (!learning::is_digital(run.config.learning.rule) && run.config.learning.alignment_every == 0)
+      run.config.learning.alignment_every = alignment_every;
+    plan.push_back(std::move(run));
+  }
+  json comparison = {{"experiment", base.name}, {"seed", base.seed}, {"rules", json::array()}};
+  std::vector<Column> columns = {field("rule"), field("test_error"), field("train_error"),
+                                 field("wall_seconds")};
+  for (int l = 0; l <= static_cast<int>(base.network.hidden.size()); ++l)
+    columns.push_back(field("alignment_cosine_layer" + std::to_string(l),
+                            "/alignment/" + std::to_string(l) + "/cosine"));
+  PlanOptions options;
+  options.name = "compare";
+  options.quiet = quiet;
+  std::vector<RunStatus> statuses;
+  execute_plan(plan, out_dir, options, statuses, [&](std::size_t r, RunStatus, const std::string&) {
+    const std::string& name = plan[r].dir;
+    const json results = load_json_file(out_dir + "/" + name + "/results.json");
+    const json& final = results.at("final");
     json entry = {{"rule", name},
-                  {"test_error", result.final_test_error},
-                  {"train_error", result.final_train_error},
-                  {"wall_seconds", result.wall_seconds}};
+                  {"test_error", final.at("test_error")},
+                  {"train_error", final.at("train_error")},
+                  {"wall_seconds", final.at("wall_seconds")}};
     const auto overrides = rule_overrides.find(name);
     if (overrides != rule_overrides.end()) entry["overrides"] = overrides->second;
-    // Mean alignment per layer over all epochs.
-    std::vector<LayerAlignment> mean;
+    // Mean alignment per layer over the epochs that measured it.
+    std::vector<double> cosine, norm_ratio;
     int counted = 0;
-    for (const auto& e : result.epochs) {
-      if (e.alignment.empty()) continue;
-      if (mean.empty()) mean.assign(e.alignment.size(), {});
-      for (std::size_t l = 0; l < e.alignment.size(); ++l) {
-        mean[l].cosine += e.alignment[l].cosine;
-        mean[l].norm_ratio += e.alignment[l].norm_ratio;
+    for (const auto& epoch : results.at("epochs")) {
+      if (!epoch.contains("alignment")) continue;
+      const json& layers = epoch["alignment"];
+      if (cosine.empty()) cosine.assign(layers.size(), 0.0), norm_ratio.assign(layers.size(), 0.0);
+      for (std::size_t l = 0; l < layers.size(); ++l) {
+        cosine[l] += layers[l].at("cosine").get<double>();
+        norm_ratio[l] += layers[l].at("norm_ratio").get<double>();
       }
       ++counted;
     }
-    csv << name << "," << result.final_test_error << "," << result.final_train_error << ","
-        << result.wall_seconds;
     if (counted > 0) {
       entry["alignment"] = json::array();
-      for (std::size_t l = 0; l < mean.size(); ++l) {
-        entry["alignment"].push_back({{"layer", l},
-                                      {"cosine", mean[l].cosine / counted},
-                                      {"norm_ratio", mean[l].norm_ratio / counted}});
-        csv << "," << mean[l].cosine / counted;
-      }
-    } else {
-      for (int l = 0; l <= static_cast<int>(base.network.hidden.size()); ++l) csv << ",";
+      for (std::size_t l = 0; l < cosine.size(); ++l)
+        entry["alignment"].push_back(
+            {{"layer", l}, {"cosine", cosine[l] / counted}, {"norm_ratio", norm_ratio[l] / counted}});
     }
-    csv << "\n";
     comparison["rules"].push_back(entry);
-    write_file_atomic(out_dir + "/compare.json", comparison.dump(2) + "\n");
-    write_file_atomic(out_dir + "/compare.csv", csv.str());
-  }
+    write_tables(out_dir, "compare.json", comparison, {{"compare.csv", comparison["rules"], columns}});
+  });
   return comparison;
 }
 

@@ -11,11 +11,6 @@
 #include <random>
 #include <sstream>
 
-#include "orchestration/checkpoint.h"
-#include "learning/gradient.h"
-#include "orchestration/histogram.h"
-#include "learning/physics.h"
-#include "orchestration/progress.h"
 #include "learning/rule.h"
 
 namespace physlearn::orchestration {
@@ -135,7 +130,7 @@ void validate(ExperimentConfig& c) {
   if (c.solver.type == "layered" && c.network.diode == "shockley")
     throw ConfigError("solver.type", "\"layered\"",
                       "needs network.diode \"ideal\" or \"none\" (use \"newton\" for shockley diodes)");
-  if (!c.initial_network.empty() && c.learning.rule == "backprop")
+  if (!c.initial_network.empty() && learning::is_digital(c.learning.rule))
     throw ConfigError("initial_network", "\"" + c.initial_network + "\"",
                       "applies to circuits, not to the backprop baseline");
   if (c.has_crossbar && c.solver.type != "newton")

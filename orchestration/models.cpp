@@ -6,6 +6,7 @@
 #include "learning/crossbar.h"
 #include "learning/device_array.h"
 #include "learning/executor.h"
+#include "learning/rule.h"
 #include "orchestration/experiment.h"
 #include "learning/fused_model.h"
 #include "learning/trainer.h"
@@ -44,13 +45,13 @@ bool fused_model_applies(const ExperimentConfig& config, std::string* reason) {
 std::string model_precision(const ExperimentConfig& config) {
   const std::string& asked = config.solver.precision;
   if (asked != "auto") return asked;
-  return config.learning.rule == "backprop" || fused_model_applies(config) ? "float32" : "float64";
+  return learning::is_digital(config.learning.rule) || fused_model_applies(config) ? "float32" : "float64";
 }
 
 std::unique_ptr<Model> make_model(const ExperimentConfig& config, int num_inputs, int num_classes) {
   const LearningParams& lp = config.learning;
   const bool float32 = model_precision(config) == "float32";
-  if (lp.rule == "backprop") {
+  if (learning::is_digital(lp.rule)) {
     std::vector<int> sizes{num_inputs};
     for (int h : config.network.hidden) sizes.push_back(h);
     sizes.push_back(num_classes);

@@ -1,4 +1,4 @@
-#include "cli/process.h"
+#include "orchestration/process.h"
 
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -14,7 +14,7 @@
 
 #include "core/error.h"
 
-namespace physlearn::cli {
+namespace physlearn::orchestration {
 
 std::string self_executable() {
   char buffer[PATH_MAX];
@@ -68,4 +68,4 @@ std::string describe_exit(int raw_status) {
   return "stopped";
 }
 
-}  // namespace physlearn::cli
+}  // namespace physlearn::orchestration

@@ -1,11 +1,12 @@
 #pragma once
-/// Child processes of the program: runs of a sweep (this program itself) and gnuplot.
+/// Child processes: the runs of a plan (orchestration/plan.h: the physlearn program itself) and
+/// gnuplot (physlearn plot).
 #include <sys/types.h>
 
 #include <string>
 #include <vector>
 
-namespace physlearn::cli {
+namespace physlearn::orchestration {
 
 /// This program's own file (/proc/self/exe).
 std::string self_executable();
@@ -21,4 +22,4 @@ pid_t spawn_process(const std::vector<std::string>& args, const std::string& log
 /// "exit status N", "killed by signal N" for a waitpid status.
 std::string describe_exit(int raw_status);
 
-}  // namespace physlearn::cli
+}  // namespace physlearn::orchestration

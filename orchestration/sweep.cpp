@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <iostream>
 #include <iomanip>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "orchestration/experiment.h"
+#include "orchestration/plan.h"
 
 namespace physlearn::orchestration {
 
@@ -355,28 +357,6 @@ std::vector<std::pair<std::string, double>> run_figures(const json& results) {
 
 namespace {
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-std::string csv_value(const json& value) {
-  if (value.is_null()) return "";
-  if (value.is_string()) return csv_field(value.get<std::string>());
-  if (value.is_number_float()) {
-    std::ostringstream out;
-    out << std::setprecision(10) << value.get<double>();
-    return out.str();
-  }
-  return csv_field(value.dump());
-}
-
-const char* status_name(RunStatus s) {
-  return s == RunStatus::finished ? "finished" : s == RunStatus::failed ? "failed" : "pending";
-}
-
 /// Mean and sample standard deviation (n - 1; 0 for one value).
 std::pair<double, double> mean_std(const std::vector<double>& v) {
   if (v.empty()) return {std::nan(""), std::nan("")};
@@ -410,22 +390,6 @@ json write_summary(const Study& study, const std::string& dir, const std::vector
                   {"seeds", study.seeds},
                   {"figures", columns}};
   bool complete = true;
-  std::ostringstream runs_csv, points_csv;
-  runs_csv << "point,label";
-  points_csv << "point,label";
-  for (const auto& key : study.keys) {
-    runs_csv << "," << csv_field(key);
-    points_csv << "," << csv_field(key);
-  }
-  runs_csv << ",seed,status";
-  points_csv << ",runs";
-  for (const auto& c : columns) {
-    runs_csv << "," << csv_field(c);
-    points_csv << "," << csv_field(c + "_mean") << "," << csv_field(c + "_std");
-  }
-  runs_csv << ",dir\n";
-  points_csv << ",dir\n";
-
   summary["runs"] = json::array();
   for (std::size_t r = 0; r < study.runs.size(); ++r) {
     const StudyRun& run = study.runs[r];
@@ -442,15 +406,6 @@ json write_summary(const Study& study, const std::string& dir, const std::vector
     for (const auto& [key, value] : figures[r]) f[key] = number_or_null(value);
     entry["figures"] = f;
     summary["runs"].push_back(entry);
-    runs_csv << run.point + 1 << "," << csv_field(point.label);
-    for (const auto& key : study.keys) runs_csv << "," << csv_value(point.values[key]);
-    runs_csv << "," << run.seed << "," << status_name(status[r]);
-    for (const auto& c : columns) {
-      const auto found = figures[r].find(c);
-      runs_csv << ","
-               << (found == figures[r].end() ? "" : csv_value(number_or_null(found->second)));
-    }
-    runs_csv << "," << csv_field(run.dir) << "\n";
   }
 
   summary["points"] = json::array();
@@ -463,12 +418,9 @@ json write_summary(const Study& study, const std::string& dir, const std::vector
                   {"set_keys", point.set_keys}};
     std::vector<long> seeds;
     json mean = json::object(), spread = json::object();
-    points_csv << p + 1 << "," << csv_field(point.label);
-    for (const auto& key : study.keys) points_csv << "," << csv_value(point.values[key]);
     for (std::size_t r = 0; r < study.runs.size(); ++r)
       if (study.runs[r].point == static_cast<int>(p) && status[r] == RunStatus::finished)
         seeds.push_back(study.runs[r].seed);
-    points_csv << "," << seeds.size();
     for (const auto& c : columns) {
       std::vector<double> values;
       for (std::size_t r = 0; r < study.runs.size(); ++r)
@@ -477,19 +429,74 @@ json write_summary(const Study& study, const std::string& dir, const std::vector
       const auto [m, s] = mean_std(values);
       mean[c] = number_or_null(m);
       spread[c] = number_or_null(s);
-      points_csv << "," << csv_value(mean[c]) << "," << csv_value(spread[c]);
     }
-    points_csv << "," << csv_field(point.dir) << "\n";
     entry["seeds"] = seeds;
     entry["mean"] = mean;
     entry["std"] = spread;
     summary["points"].push_back(entry);
   }
   summary["complete"] = complete;
-  write_file_atomic(dir + "/summary.csv", runs_csv.str());
-  write_file_atomic(dir + "/summary_points.csv", points_csv.str());
-  write_file_atomic(dir + "/summary.json", summary.dump(2) + "\n");
+
+  // summary.csv: a row per run; summary_points.csv: a row per point.
+  std::vector<Column> runs_columns = {field("point"), field("label")},
+                      points_columns = {field("point"), field("label")};
+  for (const auto& key : study.keys) {
+    runs_columns.push_back(field(key, "/values/" + pointer_token(key)));
+    points_columns.push_back(field(key, "/values/" + pointer_token(key)));
+  }
+  runs_columns.push_back(field("seed"));
+  runs_columns.push_back(field("status"));
+  points_columns.push_back({"runs", [](const json& row) { return json(row.at("seeds").size()); }});
+  for (const auto& c : columns) {
+    runs_columns.push_back(field(c, "/figures/" + pointer_token(c)));
+    points_columns.push_back(field(c + "_mean", "/mean/" + pointer_token(c)));
+    points_columns.push_back(field(c + "_std", "/std/" + pointer_token(c)));
+  }
+  runs_columns.push_back(field("dir"));
+  points_columns.push_back(field("dir"));
+  write_tables(dir, "summary.json", summary,
+               {{"summary.csv", summary["runs"], runs_columns},
+                {"summary_points.csv", summary["points"], points_columns}});
   return summary;
+}
+
+std::size_t run_study(const Study& study, const std::string& dir, const PlanOptions& plan_options) {
+  std::vector<PlannedRun> plan;
+  for (const StudyRun& run : study.runs) plan.push_back({run.dir, ExperimentConfig(), run.config});
+  std::vector<std::string> messages(study.runs.size());
+  PlanOptions options = plan_options;
+  options.name = "sweep: " + study.name;
+  std::size_t skipped = 0, ended_runs = 0;
+  options.on_start = [&](const std::vector<RunStatus>& at_start) {
+    skipped = static_cast<std::size_t>(std::count(at_start.begin(), at_start.end(), RunStatus::finished));
+    write_file_atomic(dir + "/study.resolved.json", study.to_json().dump(2) + "\n");
+    write_summary(study, dir, at_start, messages);
+  };
+  std::vector<RunStatus> statuses;
+  const std::size_t failed = execute_plan(
+      plan, dir, options, statuses, [&](std::size_t r, RunStatus status, const std::string& why) {
+        messages[r] = why;
+        ++ended_runs;
+        const std::string run_dir = dir + "/" + study.runs[r].dir;
+        if (!options.quiet) {
+          const std::size_t n = study.runs.size();
+          std::ostringstream line;
+          line << "sweep: [" << std::setw(static_cast<int>(std::to_string(n).size()))
+               << skipped + ended_runs << "/" << n << "] " << study.runs[r].dir;
+          if (status == RunStatus::finished) {
+            const auto figures = run_figures(load_json_file(run_dir + "/results.json"));
+            line << std::fixed << std::setprecision(2) << "  test error " << 100.0 * figures[0].second
+                 << "%  train error " << 100.0 * figures[1].second << "%  (" << std::setprecision(1)
+                 << figures[4].second << " s)";
+          } else {
+            line << "  FAILED (" << why << "; see " << run_dir << "/log.txt)";
+          }
+          std::cerr << line.str() << "\n";
+        }
+        write_summary(study, dir, statuses, messages);
+      });
+  write_summary(study, dir, statuses, messages);
+  return failed;
 }
 
 std::string summary_table(const json& summary) {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/schema.h"
+#include "orchestration/plan.h"
 
 namespace physlearn::orchestration {
 
@@ -64,9 +65,6 @@ Study load_study(const std::string& file, const std::vector<std::string>& overri
 /// The study file's keys, documented (for `physlearn schema study`).
 void document_study(std::ostream& out);
 
-/// What became of a run in this sweep.
-enum class RunStatus { pending, finished, failed };
-
 /// Figures of a finished run from its results.json, in column order: test_error, train_error,
 /// test_loss, train_loss, wall_seconds, epochs, then the sums over epochs of every numeric
 /// "devices" figure (devices.pulses, devices.programming_energy, ...) and any other number under
@@ -78,6 +76,12 @@ std::vector<std::pair<std::string, double>> run_figures(const json& results);
 /// Returns summary.json.
 json write_summary(const Study& study, const std::string& dir, const std::vector<RunStatus>& status,
                    const std::vector<std::string>& messages);
+
+/// Runs every run of the study as a child process of the physlearn program (a plan of runs,
+/// orchestration/plan.h: `options.jobs` at a time, finished runs skipped, checkpointed runs
+/// resumed), writes DIR/study.resolved.json, and rewrites the summary after every run. Progress
+/// on stderr unless options.quiet. Returns the number of failed runs.
+std::size_t run_study(const Study& study, const std::string& dir, const PlanOptions& options);
 
 /// One line per point: label, finished seeds, test and train error (mean +- std, %).
 std::string summary_table(const json& summary);

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "learning/rule.h"
+#include "orchestration/plan.h"
 #include "orchestration/runner.h"
 
 namespace physlearn::orchestration {
@@ -29,10 +31,10 @@ json run_transfer(const ExperimentConfig& config, const std::string& out_dir, bo
                       "the transfer protocol needs a chip section (chip A) or a crossbar section");
   if (!config.has_transfer)
     throw ConfigError("transfer", "(absent)", "needs a transfer section (target_chip_seed, fine_tune_epochs)");
-  if (config.learning.rule == "backprop")
-    throw ConfigError("learning.rule", "\"backprop\"", "the transfer protocol trains a circuit");
+  if (learning::is_digital(config.learning.rule))
+    throw ConfigError("learning.rule", "\"" + config.learning.rule + "\"",
+                      "the transfer protocol trains a circuit");
   const TransferParams& t = config.transfer;
-  std::filesystem::create_directories(out_dir);
   struct Step {
     std::string name, from;
     bool hardware;  ///< on the chip and crossbar (else in software: neither)
@@ -51,9 +53,7 @@ json run_transfer(const ExperimentConfig& config, const std::string& out_dir, bo
   steps.push_back({"software", "", false, a, config.learning.epochs, false});
   steps.push_back({"ex-situ", "software", true, b, 0, false});
   steps.push_back({"ex-situ-tuned", "software", true, b, t.fine_tune_epochs, true});
-  json table = {{"experiment", config.name}, {"seed", config.seed}, {"steps", json::array()}};
-  std::ostringstream csv;
-  csv << std::setprecision(10) << "step,chip_seed,initial_network,epochs,test_error,train_error,wall_seconds\n";
+  std::vector<PlannedRun> plan;
   for (const Step& s : steps) {
     ExperimentConfig c = config;
     c.has_transfer = false;
@@ -70,21 +70,28 @@ json run_transfer(const ExperimentConfig& config, const std::string& out_dir, bo
       for (double& r : c.learning.lr_biases) r *= t.fine_tune_lr_scale;
     }
     c.initial_network = s.from.empty() ? "" : out_dir + "/" + s.from + "/network.json";
-    if (!quiet) std::cerr << "transfer: " << s.name << "\n";
-    const RunResult r = run_experiment(c, out_dir + "/" + s.name, quiet);
+    plan.push_back({s.name, std::move(c), nullptr});
+  }
+  json table = {{"experiment", config.name}, {"seed", config.seed}, {"steps", json::array()}};
+  const std::vector<Column> columns = {field("step"),     field("chip_seed"),  field("initial_network"),
+                                       field("epochs"),   field("test_error"), field("train_error"),
+                                       field("wall_seconds")};
+  PlanOptions options;
+  options.name = "transfer";
+  options.quiet = quiet;
+  std::vector<RunStatus> statuses;
+  execute_plan(plan, out_dir, options, statuses, [&](std::size_t r, RunStatus, const std::string&) {
+    const Step& s = steps[r];
+    const json final = load_json_file(out_dir + "/" + s.name + "/results.json").at("final");
     table["steps"].push_back({{"step", s.name},
                               {"chip_seed", s.hardware && config.has_chip ? json(s.chip_seed) : json(nullptr)},
                               {"initial_network", s.from.empty() ? json(nullptr) : json(s.from)},
                               {"epochs", s.epochs},
-                              {"test_error", r.final_test_error},
-                              {"train_error", r.final_train_error},
-                              {"wall_seconds", r.wall_seconds}});
-    csv << s.name << "," << (s.hardware && config.has_chip ? std::to_string(s.chip_seed) : "") << "," << s.from << ","
-        << s.epochs << "," << r.final_test_error << "," << r.final_train_error << ","
-        << r.wall_seconds << "\n";
-    write_file_atomic(out_dir + "/transfer.json", table.dump(2) + "\n");
-    write_file_atomic(out_dir + "/transfer.csv", csv.str());
-  }
+                              {"test_error", final.at("test_error")},
+                              {"train_error", final.at("train_error")},
+                              {"wall_seconds", final.at("wall_seconds")}});
+    write_tables(out_dir, "transfer.json", table, {{"transfer.csv", table["steps"], columns}});
+  });
   return table;
 }
 
