@@ -2,6 +2,8 @@
 ///   physlearn run EXPERIMENT.json [--out DIR] [--set key=value ...] [--checkpoint-every N]
 ///   physlearn resume DIR
 ///   physlearn sweep STUDY.json [--out DIR] [--jobs N]
+///   physlearn compare EXPERIMENT.json [--rules a,b,...]
+///   physlearn transfer EXPERIMENT.json
 ///   physlearn plot DIR [--out FOLDER]
 ///   physlearn gradcheck EXPERIMENT.json [--beta B] [--variant V] [--batch N] [--set key=value ...]
 ///   physlearn solve CIRCUIT.json|NETLIST.cir [--backend native|ngspice] [--out DIR]  (.tran: waveforms)
@@ -12,20 +14,11 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <filesystem>
-#include <optional>
-#include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 
-#include "circuits/circuit_json.h"
-#include "circuits/elements/conductance.h"
-#include "circuits/elements/voltage_source.h"
 #include "cli/simulate.h"
-#include "circuits/drn.h"
-#include "circuits/spice.h"
-#include "circuits/spice_export.h"
 #include "cli/bench.h"
 #include "cli/plot.h"
 #include "cli/resume.h"
@@ -34,12 +27,10 @@
 #include "orchestration/compare.h"
 #include "orchestration/experiment.h"
 #include "orchestration/sample.h"
+#include "orchestration/solve.h"
 #include "orchestration/gradcheck.h"
 #include "orchestration/sweep.h"
 #include "orchestration/transfer.h"
-#include "solvers/newton.h"
-#include "solvers/tran.h"
-#include "solvers/ngspice.h"
 
 namespace {
 
@@ -93,104 +84,6 @@ int gradcheck_command(const std::string& file, const std::vector<std::string>& s
                       const orchestration::GradcheckOptions& options) {
   orchestration::ExperimentConfig config = orchestration::load_experiment(file, sets);
   std::cout << orchestration::gradcheck(config, options).dump(2) << "\n";
-  return 0;
-}
-
-/// A number with 17 significant digits ("%.17g": reads back to the same double); null if not
-/// finite.
-std::string number_17(double value) {
-  if (!std::isfinite(value)) return "null";
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
-  return buffer;
-}
-
-/// Prints {"nodes": {"<node>": volts, ...}, "branches": {"<V or E source>": amps, ...}}, ground
-/// omitted, numbers with 17 significant digits, branch currents with SPICE's sign (positive into
-/// the plus terminal).
-void print_operating_point(std::ostream& out, const circuits::Circuit& circuit,
-                           const solvers::OperatingPoint& op) {
-  auto entry = [&](bool first, const std::string& name, double value) {
-    out << (first ? "\n" : ",\n") << "    " << json(name).dump() << ": " << number_17(value);
-  };
-  out << "{\n  \"nodes\": {";
-  for (int n = 0; n < circuit.num_nodes(); ++n) entry(n == 0, circuit.node_name(n), op.voltages(n));
-  out << (circuit.num_nodes() > 0 ? "\n  },\n" : "},\n") << "  \"branches\": {";
-  bool first = true;
-  const circuits::UnknownLayout layout(circuit);
-  for (std::size_t kind = 0; kind < circuit.num_kinds(); ++kind) {
-    const auto& group = circuit.group(kind);
-    if (!group.branch_output()) continue;
-    for (std::size_t k = 0; k < group.size(); ++k, first = false)
-      entry(first, group.name(k), op.unknowns[layout.first(kind)[k]]);
-  }
-  out << (first ? "}\n}\n" : "\n  }\n}\n");
-}
-
-/// A ".json" file (any case) is a JSON circuit; anything else is read as a SPICE netlist.
-bool is_json_file(const std::string& file) {
-  std::string tail = file.size() >= 5 ? file.substr(file.size() - 5) : std::string();
-  std::transform(tail.begin(), tail.end(), tail.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return tail == ".json";
-}
-
-int solve_command(const std::string& file, const std::string& backend, const std::string& out) {
-  circuits::Circuit circuit;
-  solvers::NewtonOptions newton;
-  std::optional<circuits::SpiceTran> tran;
-  std::vector<circuits::SpiceSourceFunction> source_functions;  // SIN and PULSE sources
-  if (is_json_file(file)) {
-    json j = load_json_file(file);
-    circuit = circuits::circuit_from_json(j.contains("circuit") ? j["circuit"] : j,
-                                          j.contains("circuit") ? "circuit" : "");
-  } else {
-    circuits::SpiceOptions spice;
-    circuit = circuits::read_spice_file(file, &spice);
-    for (const auto& warning : spice.warnings)
-      std::cerr << "physlearn: warning: " << warning << "\n";
-    // SPICE's tolerances bound the error from above and Newton's defaults are far tighter
-    // (reltol 1e-12): a netlist can only tighten them, and raise the iteration limit.
-    if (spice.reltol > 0.0) newton.reltol = std::min(newton.reltol, spice.reltol);
-    if (spice.abstol > 0.0) newton.abstol = std::min(newton.abstol, spice.abstol);
-    if (spice.vntol > 0.0) newton.vntol = std::min(newton.vntol, spice.vntol);
-    newton.max_iterations = std::max(newton.max_iterations, spice.itl1);
-    tran = spice.tran;
-    source_functions = spice.source_functions;
-  }
-  circuit.validate();
-  if (tran) {  // .tran: waveforms of every node (solvers/tran.h)
-    if (backend != "native") throw Error("solve: a .tran netlist runs on --backend native only");
-    const solvers::TranWaveforms waves =
-        solvers::simulate_tran(circuit, *tran, 1e-8, 1e-10, source_functions);
-    const std::string csv = solvers::tran_csv(circuit, waves);
-    if (out.empty()) {
-      std::cout << csv;
-      return 0;
-    }
-    std::filesystem::create_directories(out);
-    write_file_atomic(out + "/waveforms.csv", csv);
-    json final_voltages = json::object();
-    for (int n = 0; n < circuit.num_nodes(); ++n)
-      final_voltages[circuit.node_name(n)] = waves.result.voltages(n);
-    std::cout << json({{"analysis", "tran"},
-                       {"file", "waveforms.csv"},
-                       {"rows", waves.time.size()},
-                       {"stop_time", waves.result.end_time},
-                       {"steps", waves.result.steps},
-                       {"final_voltages", final_voltages}})
-                     .dump(2)
-              << "\n";
-    return 0;
-  }
-  solvers::OperatingPoint op;
-  if (backend == "ngspice") {
-    op = solvers::ngspice_operating_point(circuit);
-  } else {
-    solvers::NewtonSolver solver(circuit, newton);
-    op = solver.solve(circuit);
-  }
-  print_operating_point(std::cout, circuit, op);
   return 0;
 }
 
@@ -340,7 +233,10 @@ int main(int argc, char** argv) {
     if (*grad) return gradcheck_command(file, sets, check);
     if (*cmp) return compare_command(file, rules, out, sets, rule_sets, quiet, alignment_every);
     if (*transfer) return transfer_command(file, out, sets, quiet);
-    if (*solve) return solve_command(file, backend, out);
+    if (*solve) {
+      orchestration::solve_circuit_file(file, backend, out, std::cout, std::cerr);
+      return 0;
+    }
     if (*export_spice) return export_spice_command(file, export_sample, export_phase, out);
     if (*schema) return schema_command(section);
     if (*simulate) return physlearn::cli::simulate_command(simulate_args);
