@@ -2,6 +2,8 @@
 // non-zero with a message naming the key, results are reproducible bit for bit.
 #include <doctest/doctest.h>
 
+#include "skip.h"
+
 #include "cli_support.h"
 
 #include <cstdlib>
@@ -21,10 +23,6 @@ using cli_test::physlearn;
 using cli_test::slurp;
 
 fs::path scratch(const std::string& name) { return cli_test::scratch("cli_" + name); }
-
-bool have_fashion_mnist() {
-  return fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
-}
 
 /// results.json without its timings, which differ run to run.
 json without_timings(json results) {
@@ -63,7 +61,7 @@ TEST_CASE("xor-vteam.json trains a chip of VTEAM memristors to zero training err
   CHECK(chip["params"]["device"]["model"] == "vteam");
 }
 
-TEST_CASE("same seed, same results, bit for bit; another seed differs") {
+TEST_CASE("same seed, same results, bit for bit, another seed differs") {
   auto dir = scratch("determinism");
   const std::string common = "run experiments/xor.json --quiet --set learning.epochs=30 --out '";
   REQUIRE(physlearn(common + (dir / "a").string() + "'", dir).status == 0);
@@ -123,7 +121,7 @@ TEST_CASE("an error leaves earlier results in place") {
   CHECK(slurp(out + "/results.json") == before);
 }
 
-TEST_CASE("solve prints node potentials of a JSON circuit; a floating node is an error") {
+TEST_CASE("solve prints node potentials of a JSON circuit, a floating node is an error") {
   auto dir = scratch("solve");
   std::ofstream(dir / "divider.json") << R"({"elements": [
     {"type": "voltage_source", "name": "V1", "nodes": ["in", "0"], "volts": 3.0},
@@ -150,25 +148,10 @@ TEST_CASE("schema documents every section") {
     CHECK(r.out.find(key) != std::string::npos);
 }
 
-TEST_CASE("fashion-mnist experiment files run (shortened) and gradcheck agrees with the exact gradient") {
-  if (!have_fashion_mnist()) {
-    MESSAGE("Fashion-MNIST not installed: skipped");
-    return;
-  }
-  auto dir = scratch("fmnist");
-  for (const char* file : {"experiments/quickstart.json", "experiments/fmnist-drn-xs.json",
-                           "experiments/fmnist-drn-1h.json", "experiments/compare-rules.json",
-                           "experiments/fmnist-crossbar.json", "experiments/mortal-transfer.json"}) {
-    CAPTURE(file);
-    auto r = physlearn(std::string("run ") + file +
-                           " --quiet --set learning.epochs=1 --set data.train_size=2000 "
-                           "--set data.test_size=500 --out '" + (dir / "run").string() + "'",
-                       dir);
-    REQUIRE_MESSAGE(r.status == 0, r.err);
-    const json results = json::parse(slurp((dir / "run/results.json").string()));
-    // One short epoch already learns something: far better than chance (90%).
-    CHECK(results["final"]["test_error"].get<double>() < 0.6);
-  }
+TEST_CASE("gradcheck: EP on fmnist-drn-xs.json agrees with the exact gradient") {
+  if (!physlearn_test::have_fashion_mnist())
+    PHYSLEARN_SKIP("Fashion-MNIST not installed (dataset-fashion-mnist)");
+  auto dir = scratch("gradcheck");
   auto g = physlearn("gradcheck experiments/fmnist-drn-xs.json --set data.train_size=100 --set data.test_size=10", dir);
   REQUIRE_MESSAGE(g.status == 0, g.err);
   const json check = json::parse(g.out);
@@ -276,7 +259,7 @@ TEST_CASE("in-situ training on a seeded chip: pulses counted, chip saved, same s
   CHECK_FALSE(fs::exists(dir / "c/chip.json"));
 }
 
-TEST_CASE("a trained network is saved and restarts a run exactly; a mismatched file is refused") {
+TEST_CASE("a trained network is saved and restarts a run exactly, a mismatched file is refused") {
   auto dir = scratch("initial_network");
   REQUIRE(physlearn("run experiments/xor.json --quiet --set learning.epochs=40 --out '" + (dir / "a").string() + "'", dir).status == 0);
   REQUIRE(fs::exists(dir / "a/network.json"));

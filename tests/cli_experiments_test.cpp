@@ -1,0 +1,82 @@
+// Every file under experiments/ is found by globbing, loaded, and run shortened by the physlearn
+// program: a new experiment or study file is checked without an edit here.
+#include <doctest/doctest.h>
+
+#include "skip.h"
+
+#include "cli_support.h"
+#include "devices/models.h"
+#include "orchestration/sweep.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+/// Every file under experiments/, found by globbing: an experiment is run shortened (1 epoch;
+/// Fashion-MNIST: 1000 training and 200 test samples); a study (a "base" key) is loaded, which
+/// validates the configuration of every one of its runs, and its first and last runs (two
+/// different points) are run shortened the same way; any other file is a device table that the
+/// devices' reader loads. One short epoch already learns something: better than chance (90%)
+/// test error, except at a study's last point, which may be one that does not learn (the
+/// tutorial's 16 levels with cycle-to-cycle noise collapse to chance, as the README says).
+TEST_CASE("every file under experiments/ is loaded and runs shortened") {
+  if (!physlearn_test::have_fashion_mnist())
+    PHYSLEARN_SKIP("Fashion-MNIST not installed (dataset-fashion-mnist)");
+  auto dir = cli_test::scratch("cli_experiments");
+  const std::string shortened =
+      " --quiet --set learning.epochs=1 --set data.train_size=1000 --set data.test_size=200";
+  auto run_shortened = [&](const std::string& file, const std::string& label, bool learns) {
+    const std::string out = (dir / label).string();
+    auto r = cli_test::physlearn("run '" + file + "'" + shortened + " --out '" + out + "'", dir);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const json results = json::parse(cli_test::slurp(out + "/results.json"));
+    CHECK(results["complete"] == true);
+    CHECK(results["epochs"].size() == 1);
+    const double test_error = results["final"]["test_error"];
+    CHECK(std::isfinite(results["final"]["test_loss"].get<double>()));
+    CHECK(test_error >= 0.0);
+    CHECK(test_error <= 1.0);
+    if (learns) CHECK(test_error < 0.8);
+  };
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator("experiments")) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  int experiments = 0, studies = 0, tables = 0;
+  for (const fs::path& file : files) {
+    CAPTURE(file);
+    if (file.extension() != ".json") {
+      REQUIRE(file.extension() == ".csv");
+      const auto table = physlearn::devices::load_piecewise_csv(file.string());
+      CHECK(table.pot_g.size() >= 2);
+      CHECK(table.dep_g.size() >= 2);
+      ++tables;
+      continue;
+    }
+    const json content = json::parse(cli_test::slurp(file));
+    if (!content.contains("base")) {
+      run_shortened(file.string(), file.stem().string(), true);
+      ++experiments;
+      continue;
+    }
+    const auto study = physlearn::orchestration::load_study(file.string());
+    REQUIRE(!study.runs.empty());
+    for (std::size_t r : {std::size_t{0}, study.runs.size() - 1}) {
+      const std::string label = file.stem().string() + "-" + std::to_string(r);
+      const fs::path experiment = dir / (label + ".json");
+      std::ofstream(experiment) << study.runs[r].config.dump(2);
+      run_shortened(experiment.string(), label, r == 0);
+    }
+    ++studies;
+  }
+  CHECK(experiments >= 8);
+  CHECK(studies >= 3);
+  CHECK(tables >= 1);
+}
+
