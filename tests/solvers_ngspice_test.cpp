@@ -3,6 +3,8 @@
 // and no slowdown over many calls.
 #include <doctest/doctest.h>
 
+#include "solvers_support.h"
+
 #include "circuits_support.h"
 
 #include <algorithm>
@@ -279,29 +281,11 @@ TEST_CASE("ngspice: seeded random circuits agree with Newton within 1e-6 V") {
   MESSAGE("largest |v_newton - v_ngspice| over " << cases << " random circuits: " << worst << " V");
 }
 
-namespace {
-
-physlearn::circuits::LayeredNetwork small_drn(const std::string& diode, std::uint64_t seed) {
-  physlearn::circuits::DrnParams p;
-  p.inputs = 4;
-  p.input_gain = 3.0;
-  p.hidden = {6, 4};
-  p.outputs = 3;
-  p.diode = diode;
-  p.init = "uniform";
-  p.init_low = 0.05;
-  p.init_high = 1.0;
-  p.bias_init = 0.5;
-  return physlearn::circuits::build_drn(p, seed);
-}
-
-}  // namespace
-
 TEST_CASE("ngspice solver: layered network phases match the layered and Newton solvers") {
   using namespace physlearn::solvers;
   for (const std::string diode : {"ideal", "shockley"}) {
     CAPTURE(diode);
-    const auto net = small_drn(diode, 5);
+    const auto net = solvers_test::small_drn({6, 4}, 5, diode, 4);
     std::srand(9);
     const Eigen::MatrixXd x = (Eigen::MatrixXd::Random(5, 4).array() + 1.0) * 0.5;
     Eigen::MatrixXd y = Eigen::MatrixXd::Zero(5, 3);

@@ -1,6 +1,6 @@
 // Transient solver: closed forms (RC step, two-stage RC ladder), energy conservation, ideal and
-// Shockley diodes against Newton, DRN phases against the steady-state solvers, failures, memristor
-// states in the DAE against CVODE.
+// Shockley diodes against Newton, failures, memristor states in the DAE against CVODE. (The DRN
+// phases of solvers/transient_layered.h: tests/solvers_transient_layered_test.cpp.)
 #include <doctest/doctest.h>
 
 #include "circuits_support.h"
@@ -12,15 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "circuits/drn.h"
 #include "circuits/spice_export.h"
 #include "core/error.h"
 #include "devices/memristor.h"
-#include "solvers/equilibrium.h"
 #include "solvers/mna.h"
 #include "solvers/newton.h"
 #include "solvers/transient.h"
-#include "solvers/transient_layered.h"
 
 using namespace physlearn;
 using circuits::Circuit;
@@ -73,24 +70,9 @@ double relative_imbalance(const solvers::TransientEnergy& e) {
   return std::abs(e.balance()) / scale;
 }
 
-circuits::LayeredNetwork small_drn(std::vector<int> hidden, std::uint64_t seed,
-                                   const std::string& diode = "ideal") {
-  circuits::DrnParams p;
-  p.inputs = 5;
-  p.input_gain = 3.0;
-  p.hidden = std::move(hidden);
-  p.outputs = 3;
-  p.diode = diode;
-  p.init = "uniform";
-  p.init_low = 0.05;
-  p.init_high = 1.0;
-  p.bias_init = 0.5;
-  return circuits::build_drn(p, seed);
-}
-
 }  // namespace
 
-TEST_CASE("RC step response follows 1 - exp(-t / RC); settling time and energies in closed form") {
+TEST_CASE("RC step response follows 1 - exp(-t / RC), settling time and energies in closed form") {
   // 1 V steps onto R = 1 kOhm into C = 1 uF: v(t) = 1 - exp(-t / tau), tau = 1 ms.
   Circuit c;
   add_v(c, "in", 1.0);
@@ -341,112 +323,6 @@ TEST_CASE("failing transients name the time, the phase and the reason") {
   }
 }
 
-TEST_CASE("transient DRN phases end at the steady states of the layered and Newton solvers") {
-  for (const std::string settle : {"final", "slew"})
-    for (auto hidden : std::vector<std::vector<int>>{{6}, {8, 4}}) {
-      CAPTURE(settle);
-      const auto net = small_drn(hidden, 7);
-      solvers::SolverParams params;
-      params.type = "transient";
-      auto& o = params.options<solvers::TransientSolverOptions>("transient");
-      o.settle = settle;
-      o.final_tol = 1e-9;
-      o.slew_tol = 1e2;  // V/s: with C = 1e-12 F, |dv/dt| C / g ~ 1e-10 V
-      o.rtol = 1e-8;
-      o.atol = 1e-11;
-      auto transient = solvers::make_solver(params, net);
-      CHECK(transient->name() == "transient");
-      solvers::CoordinateDescentSolver layered(1, 1e-13, 1000000);
-      solvers::SolverParams newton_params;
-      newton_params.type = "newton";
-      auto newton = solvers::make_solver(newton_params, net);
-
-      const Eigen::Index batch = 4;
-      std::srand(3);
-      const Eigen::MatrixXd inputs = (Eigen::MatrixXd::Random(batch, 5).array() + 1.0) * 0.5;
-      const Eigen::MatrixXd voltages = net.input_voltages(inputs);
-      Eigen::MatrixXd targets = Eigen::MatrixXd::Zero(batch, 3);
-      for (Eigen::Index b = 0; b < batch; ++b) targets(b, b % 3) = 1.0;
-      const Eigen::MatrixXd clamp = targets * 0.8;
-      for (auto* s :
-           {transient.get(), static_cast<solvers::EquilibriumSolver*>(&layered), newton.get()})
-        s->set_inputs(net, voltages);
-
-      auto compare = [&](const solvers::PhaseNudge& nudge, const solvers::LayeredState& start) {
-        solvers::LayeredState a = start, b = start, c = start;
-        transient->relax(net, nudge, a);
-        layered.relax(net, nudge, b);
-        newton->relax(net, nudge, c);
-        for (std::size_t l = 0; l < a.layers.size(); ++l) {
-          CHECK((a.layers[l] - b.layers[l]).cwiseAbs().maxCoeff() < 1e-6);
-          CHECK((a.layers[l] - c.layers[l]).cwiseAbs().maxCoeff() < 1e-6);
-        }
-        const auto* physics = transient->last_physics();
-        REQUIRE(physics != nullptr);
-        REQUIRE(physics->size() == static_cast<std::size_t>(batch));
-        for (const auto& p : *physics) {
-          CHECK(p.settling_time > 0.0);
-          CHECK(p.duration >= p.settling_time);
-          const double delivered = p.energy_sources + p.energy_nudge;
-          const double spent =
-              p.energy_conductances + p.energy_diodes + p.energy_impulse + p.energy_stored_change;
-          CHECK(std::abs(delivered - spent) <= 1e-5 * std::abs(p.energy_conductances));
-          CHECK(p.energy_conductances > 0.0);
-          CHECK(p.power_end > 0.0);
-        }
-        return a;
-      };
-      solvers::LayeredState free =
-          compare(solvers::PhaseNudge::free(), solvers::LayeredState::zeros(net, batch));
-      compare(solvers::PhaseNudge::nudge(0.5, targets), free);
-      compare(solvers::PhaseNudge::nudge(-0.5, targets), free);
-      compare(solvers::PhaseNudge::clamped(clamp), free);
-      CHECK(transient->last_iterations() > 0);
-    }
-}
-
-TEST_CASE("transient layered solver: Shockley DRN matches Newton; config errors name the key") {
-  const auto net = small_drn({6}, 5, "shockley");
-  solvers::SolverParams params;
-  params.type = "transient";
-  auto& o = params.options<solvers::TransientSolverOptions>("transient");
-  o.final_tol = 1e-9;
-  o.rtol = 1e-8;
-  o.atol = 1e-11;
-  auto transient = solvers::make_solver(params, net);
-  solvers::SolverParams newton_params;
-  newton_params.type = "newton";
-  auto newton = solvers::make_solver(newton_params, net);
-  const Eigen::MatrixXd voltages = net.input_voltages(Eigen::MatrixXd::Constant(2, 5, 0.4));
-  transient->set_inputs(net, voltages);
-  newton->set_inputs(net, voltages);
-  auto a = solvers::LayeredState::zeros(net, 2), b = a;
-  transient->relax(net, solvers::PhaseNudge::free(), a);
-  newton->relax(net, solvers::PhaseNudge::free(), b);
-  for (std::size_t l = 0; l < a.layers.size(); ++l)
-    CHECK((a.layers[l] - b.layers[l]).cwiseAbs().maxCoeff() < 1e-6);
-
-  o.capacitance = {1e-12, 2e-12, 3e-12};
-  CHECK_THROWS_WITH_AS(solvers::make_solver(params, net),
-                       doctest::Contains("solver.capacitance"), ConfigError);
-  o.capacitance = {1e-12, 2e-12};
-  CHECK_NOTHROW(solvers::make_solver(params, net));
-}
-
-TEST_CASE("a failing DRN phase names the phase, the sample, the time and the reason") {
-  const auto net = small_drn({6}, 7);
-  solvers::SolverParams params;
-  params.type = "transient";
-  params.options<solvers::TransientSolverOptions>("transient").max_duration = 1e-14;  // << C / g
-  auto transient = solvers::make_solver(params, net);
-  transient->set_inputs(net, net.input_voltages(Eigen::MatrixXd::Constant(2, 5, 0.5)));
-  auto state = solvers::LayeredState::zeros(net, 2);
-  CHECK_THROWS_WITH_AS(transient->relax(net, solvers::PhaseNudge::free(), state),
-                       doctest::Contains("phase 'free, sample 0' failed at t = 1e-14 s: not "
-                                         "settled within max_duration"),
-                       SolverError);
-}
-
 namespace {
 
 /// A sine source (amplitude volts, 1 Hz) -> 100 ohm -> memristor `model` from x0 -> ground,
@@ -505,7 +381,7 @@ SineDrive drive_memristor(const std::shared_ptr<const devices::Memristor>& model
 
 }  // namespace
 
-TEST_CASE("memristor in the DAE: sine drive through a resistor matches CVODE; pinched hysteresis") {
+TEST_CASE("memristor in the DAE: sine drive through a resistor matches CVODE, pinched hysteresis") {
   // 1.5 V, 1 Hz sine -> 100 ohm -> HP memristor (Joglekar window, p = 2) -> ground. The state x
   // is a DAE unknown; the same state equation integrated by devices::StateIntegrator (CVODE)
   // under the memristor's own simulated voltage must give the same x(t).

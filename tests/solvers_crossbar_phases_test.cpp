@@ -1,0 +1,259 @@
+// Phases of a layered network on crossbars (solvers/crossbar_phases.h): the reduced (Kron-
+// reduced) solve against Newton on the full crossbar circuit at every node, wires and access
+// resistors included; ideal wires against the plain DRN; one device between wire segments
+// against the series formula; the starting point, clamps and the iteration count.
+#include <doctest/doctest.h>
+
+#include "circuits_support.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "circuits/crossbar.h"
+#include "circuits/drn.h"
+#include "solvers/crossbar_phases.h"
+#include "solvers/equilibrium.h"
+#include "solvers_support.h"
+
+using namespace physlearn;
+using circuits::CrossbarParams;
+using circuits::LayeredNetwork;
+using solvers::CrossbarDrive;
+using solvers::CrossbarSolver;
+using solvers::CrossbarStates;
+
+namespace {
+
+constexpr double kGUnit = 1e-4;  // siemens per network unit
+
+/// 3 inputs (6 rows with the inverted copies), hidden layer of 4 with ideal diodes, 2 outputs;
+/// every conductance at least 0.1 so that every cell carries current.
+LayeredNetwork small_network(std::uint64_t seed) {
+  circuits::DrnParams p;
+  p.inputs = 3;
+  p.input_gain = 1.5;
+  p.hidden = {4};
+  p.outputs = 2;
+  p.bias_init = 0.1;
+  LayeredNetwork net = circuits::build_drn(p, seed);
+  for (auto& w : net.weights) w.array() += 0.1;
+  return net;
+}
+
+/// Wires and access resistors large enough that the IR drop moves the neurons measurably.
+CrossbarParams lossy_wires(const std::string& solver) {
+  CrossbarParams p;
+  p.wire_resistance = 200.0;
+  p.access_resistance = 300.0;
+  p.row_pairs = "interleaved";
+  p.solver = solver;
+  return p;
+}
+
+/// Drive of each phase kind for sample b (targets y, clamp values 0.8 y).
+CrossbarDrive drive(CrossbarDrive::Kind kind, const Eigen::MatrixXd& y, Eigen::Index b) {
+  CrossbarDrive d;
+  d.kind = kind;
+  if (kind == CrossbarDrive::Nudge) {
+    d.beta = 0.4;
+    d.value = y.row(b);
+  } else if (kind == CrossbarDrive::Clamp) {
+    d.value = 0.8 * y.row(b);
+  }
+  return d;
+}
+
+const char* kind_name(CrossbarDrive::Kind kind) {
+  return kind == CrossbarDrive::Free ? "free" : kind == CrossbarDrive::Nudge ? "nudge" : "clamp";
+}
+
+}  // namespace
+
+TEST_CASE("crossbar phases: the reduced solve equals Newton on the full circuit at every node") {
+  /// The Kron reduction is exact for linear wires and devices, so with the diodes' active set
+  /// settled the reduced potentials (terminals solved, internal wire nodes v_I = M v_T) equal
+  /// Newton's operating point of the whole crossbar circuit, node by node: free, nudged
+  /// (beta (y - o) into the outputs) and clamped phases, four samples.
+  const LayeredNetwork net = small_network(11);
+  Eigen::MatrixXd x(4, 3);
+  x << 0.2, 0.9, 0.4, 0.7, 0.1, 0.5, 0.9, 0.9, 0.1, 0.0, 0.3, 1.0;
+  const Eigen::MatrixXd v = net.input_voltages(x);
+  const Eigen::MatrixXd y = solvers_test::one_hot(4, 2);
+  const solvers::NewtonOptions newton_options;
+  CrossbarSolver reduced(net, lossy_wires("reduced"), kGUnit, newton_options);
+  CrossbarSolver newton(net, lossy_wires("newton"), kGUnit, newton_options);
+  REQUIRE(reduced.circuit().num_wire_segments > 0);
+  const int nodes = reduced.circuit().lowered.circuit.num_nodes();
+  REQUIRE(nodes == newton.circuit().lowered.circuit.num_nodes());
+  reduced.prepare(net, v);
+  newton.prepare(net, v);
+  CrossbarStates reduced_free, newton_free;
+  for (auto kind : {CrossbarDrive::Free, CrossbarDrive::Nudge, CrossbarDrive::Clamp}) {
+    CAPTURE(kind_name(kind));
+    const auto drive_of = [&](Eigen::Index b) { return drive(kind, y, b); };
+    CrossbarStates a, b;
+    const bool free = kind == CrossbarDrive::Free;
+    reduced.run_phase(net, v, drive_of, free ? nullptr : &reduced_free, a);
+    newton.run_phase(net, v, drive_of, free ? nullptr : &newton_free, b);
+    double worst = 0.0, shift_from_free = 0.0;
+    for (Eigen::Index s = 0; s < 4; ++s) {
+      for (int n = 0; n < nodes; ++n)
+        worst = std::max(worst, std::abs(reduced.potential(a, n, s) - newton.potential(b, n, s)));
+      CHECK((reduced.outputs(a, s) - newton.outputs(b, s)).cwiseAbs().maxCoeff() < 1e-9);
+      if (!free)
+        shift_from_free = std::max(
+            shift_from_free,
+            (reduced.outputs(a, s) - reduced.outputs(reduced_free, s)).cwiseAbs().maxCoeff());
+      if (kind == CrossbarDrive::Clamp)
+        CHECK((reduced.outputs(a, s) - 0.8 * y.row(s)).cwiseAbs().maxCoeff() == 0.0);
+    }
+    CHECK(worst < 1e-9);
+    if (free) {
+      reduced_free = a;
+      newton_free = b;
+      /// The case is not trivial: the wires move the outputs away from the plain DRN's (exact
+      /// coordinate descent without wires), and some hidden diodes conduct (held at 0 V).
+      solvers::CoordinateDescentSolver plain(1, 1e-14, 100000);
+      plain.set_inputs(net, v);
+      auto drn = solvers::LayeredState::zeros(net, 4);
+      plain.relax(net, solvers::PhaseNudge::free(), drn);
+      double ir_shift = 0.0;
+      int conducting = 0;
+      for (Eigen::Index s = 0; s < 4; ++s) {
+        ir_shift = std::max(
+            ir_shift, (reduced.outputs(a, s) - drn.outputs().row(s)).cwiseAbs().maxCoeff());
+        for (int node : reduced.circuit().lowered.layer_nodes[0])
+          conducting += reduced.potential(a, node, s) == 0.0;
+      }
+      CHECK(ir_shift > 1e-3);
+      CHECK(conducting > 0);
+    } else {
+      CHECK(shift_from_free > 1e-3);  // the phase does move the outputs
+    }
+  }
+}
+
+TEST_CASE("crossbar phases: ideal wires give the plain DRN's potentials, reduced and Newton") {
+  /// With no wire or access resistance the crossbar is the DRN itself (no internal nodes): both
+  /// ways of solving it must give the layered network's exact coordinate-descent solution.
+  const LayeredNetwork net = small_network(5);
+  const Eigen::MatrixXd v = net.input_voltages(solvers_test::random_inputs(3, 3, 8));
+  const Eigen::MatrixXd y = solvers_test::one_hot(3, 2);
+  solvers::CoordinateDescentSolver layered(1, 1e-14, 100000);
+  layered.set_inputs(net, v);
+  for (const std::string solver : {"reduced", "newton"}) {
+    CAPTURE(solver);
+    CrossbarParams params;
+    params.solver = solver;
+    CrossbarSolver crossbar(net, params, kGUnit, solvers::NewtonOptions{});
+    CHECK(crossbar.circuit().num_wire_segments == 0);
+    CHECK(crossbar.circuit().num_access_resistors == 0);
+    crossbar.prepare(net, v);
+    CrossbarStates free_state;
+    auto expected_free = solvers::LayeredState::zeros(net, 3);
+    layered.relax(net, solvers::PhaseNudge::free(), expected_free);
+    for (auto kind : {CrossbarDrive::Free, CrossbarDrive::Nudge, CrossbarDrive::Clamp}) {
+      CAPTURE(kind_name(kind));
+      const bool free = kind == CrossbarDrive::Free;
+      CrossbarStates s;
+      crossbar.run_phase(net, v, [&](Eigen::Index b) { return drive(kind, y, b); },
+                         free ? nullptr : &free_state, s);
+      if (free) free_state = s;
+      auto expected = expected_free;
+      const Eigen::MatrixXd clamp = 0.8 * y;
+      if (kind == CrossbarDrive::Nudge)
+        layered.relax(net, solvers::PhaseNudge::nudge(0.4, y), expected);
+      if (kind == CrossbarDrive::Clamp)
+        layered.relax(net, solvers::PhaseNudge::clamped(clamp), expected);
+      const auto& layer_nodes = crossbar.circuit().lowered.layer_nodes;
+      double worst = 0.0;
+      for (Eigen::Index b = 0; b < 3; ++b)
+        for (std::size_t l = 0; l < layer_nodes.size(); ++l)
+          for (std::size_t i = 0; i < layer_nodes[l].size(); ++i)
+            worst = std::max(worst, std::abs(crossbar.potential(s, layer_nodes[l][i], b) -
+                                             expected.layers[l](b, static_cast<Eigen::Index>(i))));
+      CHECK(worst < 1e-9);
+    }
+  }
+}
+
+TEST_CASE("crossbar phases: one device between wire segments follows the series formula") {
+  /// One input source V (no inverted copy) to one linear output through one device g, nudged by
+  /// beta towards 0 V. On the crossbar the device sits between a row and a column segment and an
+  /// access resistor: g_eff = 1 / (1/g + 2/g_w + 1/g_a), o = V g_eff / (g_eff + beta), and the
+  /// device's own drop is the chain's current over g: g_eff (V - o) / g.
+  circuits::DrnParams p;
+  p.inputs = 1;
+  p.inverted_inputs = false;
+  p.hidden = {};
+  p.outputs = 1;
+  p.biases = false;
+  p.diode = "none";
+  LayeredNetwork net = circuits::build_drn(p, 1);
+  net.weights[0](0, 0) = 0.3;
+  CrossbarParams params;
+  params.wire_resistance = 1000.0;
+  params.access_resistance = 2500.0;
+  CrossbarSolver crossbar(net, params, kGUnit, solvers::NewtonOptions{});
+  const Eigen::MatrixXd v = Eigen::MatrixXd::Constant(1, 1, 1.5);
+  crossbar.prepare(net, v);
+  CrossbarStates s;
+  const double beta = 0.7;
+  crossbar.run_phase(
+      net, v,
+      [&](Eigen::Index) {
+        CrossbarDrive d;
+        d.kind = CrossbarDrive::Nudge;
+        d.beta = beta;
+        d.value = Eigen::RowVectorXd::Zero(1);
+        return d;
+      },
+      nullptr, s);
+  const double g_wire = 1.0 / (1000.0 * kGUnit), g_access = 1.0 / (2500.0 * kGUnit);
+  const double g_eff = 1.0 / (1.0 / 0.3 + 2.0 / g_wire + 1.0 / g_access);
+  const double o = 1.5 * g_eff / (g_eff + beta);
+  CHECK(crossbar.outputs(s, 0)(0) == doctest::Approx(o).epsilon(1e-12));
+  /// Along the chain V -> row segment -> access resistor -> device -> column segment -> o, each
+  /// element drops the chain's current I = g_eff (V - o) over its conductance: the device's row
+  /// side (after the access resistor) is at V - I / g_w - I / g_a, its column side at o + I / g_w.
+  const double current = g_eff * (1.5 - o);
+  const auto [row_side, column_side] = crossbar.circuit().device_nodes[0][0];
+  CHECK(crossbar.potential(s, row_side, 0) - crossbar.potential(s, column_side, 0) ==
+        doctest::Approx(current / 0.3).epsilon(1e-12));
+  CHECK(crossbar.potential(s, row_side, 0) ==
+        doctest::Approx(1.5 - current / g_wire - current / g_access).epsilon(1e-12));
+  CHECK(crossbar.potential(s, column_side, 0) ==
+        doctest::Approx(o + current / g_wire).epsilon(1e-12));
+}
+
+TEST_CASE("crossbar phases: the answer does not depend on the start, and iterations are counted") {
+  /// The phase's solution is unique (a strictly convex problem under sign constraints): from the
+  /// free state, from zeros (an all-zero start) or from the warm start of the last free phase,
+  /// the nudged potentials agree.
+  const LayeredNetwork net = small_network(3);
+  const Eigen::MatrixXd v = net.input_voltages(solvers_test::random_inputs(3, 3, 4));
+  const Eigen::MatrixXd y = solvers_test::one_hot(3, 2);
+  CrossbarSolver crossbar(net, lossy_wires("reduced"), kGUnit, solvers::NewtonOptions{});
+  crossbar.prepare(net, v);
+  CHECK(crossbar.take_iterations() == 0);
+  CrossbarStates free_state, from_free, from_zeros, warm;
+  const auto free_drive = [&](Eigen::Index b) { return drive(CrossbarDrive::Free, y, b); };
+  const auto nudge_drive = [&](Eigen::Index b) { return drive(CrossbarDrive::Nudge, y, b); };
+  crossbar.run_phase(net, v, free_drive, nullptr, free_state);
+  /// At least one active-set iteration per sample; take_iterations resets the count.
+  CHECK(crossbar.take_iterations() >= 3);
+  CHECK(crossbar.take_iterations() == 0);
+  crossbar.run_phase(net, v, nudge_drive, &free_state, from_free);
+  CrossbarStates zeros = free_state;
+  zeros.terminals.setZero();
+  crossbar.run_phase(net, v, nudge_drive, &zeros, from_zeros);
+  crossbar.run_phase(net, v, nudge_drive, nullptr, warm);
+  for (Eigen::Index b = 0; b < 3; ++b) {
+    CHECK((crossbar.outputs(from_free, b) - crossbar.outputs(from_zeros, b)).cwiseAbs().maxCoeff() <
+          1e-12);
+    CHECK((crossbar.outputs(from_free, b) - crossbar.outputs(warm, b)).cwiseAbs().maxCoeff() <
+          1e-12);
+  }
+}
