@@ -43,6 +43,9 @@ long LayeredNetwork::num_parameters() const {
 
 Eigen::MatrixXd LayeredNetwork::input_voltages(const Eigen::Ref<const Eigen::MatrixXd>& inputs) const {
   const Eigen::Index n = inputs.cols();
+  if (n * (inverted_inputs ? 2 : 1) != sizes[0])
+    throw Error(cat("network: ", n, " input values per sample, the network takes ",
+                    inverted_inputs ? sizes[0] / 2 : sizes[0]));
   Eigen::MatrixXd v(inputs.rows(), sizes[0]);
   v.leftCols(n) = input_gain * inputs;
   if (inverted_inputs) v.rightCols(n) = -input_gain * inputs;

@@ -31,6 +31,8 @@ void append_rows(std::string& text, const Eigen::MatrixBase<Derived>& m) {
   text += ']';
 }
 
+/// Reads `value`, a JSON array of `rows` arrays of `cols` numbers, into out[r * stride_row + c *
+/// stride_col]; errors name `where` and the row and column.
 void read_matrix(const json& value, Eigen::Index rows, Eigen::Index cols, const std::string& where,
                  double* out, Eigen::Index stride_row, Eigen::Index stride_col) {
   if (!value.is_array() || static_cast<Eigen::Index>(value.size()) != rows)
@@ -47,9 +49,33 @@ void read_matrix(const json& value, Eigen::Index rows, Eigen::Index cols, const 
   }
 }
 
+/// Reads `value`, a JSON array of `cols` numbers, into `row`; errors name `where` and the column.
+void read_row(const json& value, const std::string& where, Eigen::RowVectorXd& row) {
+  if (!value.is_array() || static_cast<Eigen::Index>(value.size()) != row.size())
+    throw Error(cat(where, ": expected ", row.size(), " values"));
+  for (Eigen::Index c = 0; c < row.size(); ++c) {
+    const json& v = value[static_cast<std::size_t>(c)];
+    if (!v.is_number()) throw Error(cat(where, "[", c, "]: not a number"));
+    row(c) = v.get<double>();
+  }
+}
+
+/// in[key], an array of one entry per weight layer; an Error naming the file otherwise.
+const json& per_layer(const json& in, const char* key, int layers, const std::string& filename) {
+  if (!in.contains(key) || !in[key].is_array() || static_cast<int>(in[key].size()) != layers)
+    throw Error(cat(filename, ": \"", key, "\" must be an array of ", layers, " layers"));
+  return in[key];
+}
+
 }  // namespace
 
 void save_network(const LayeredNetwork& net, const std::string& filename) {
+  for (int l = 0; l < net.num_weight_layers(); ++l) {
+    const std::size_t k = static_cast<std::size_t>(l);
+    if (!net.weights[k].allFinite() || (net.has_biases && !net.biases[k].allFinite()))
+      throw Error(cat(filename, ": layer ", l, " holds a value that is not finite (NaN or inf); "
+                                "JSON cannot hold it, so the network is not written"));
+  }
   // Keys in the order nlohmann::json writes an object's keys (sorted).
   std::string text = "{\"biases\":[";
   for (int l = 0; l < net.num_weight_layers(); ++l) {
@@ -69,27 +95,35 @@ void save_network(const LayeredNetwork& net, const std::string& filename) {
 
 void load_network(const std::string& filename, LayeredNetwork& net) {
   const json in = load_json_file(filename);
-  if (!in.is_object() || in.value("format", "") != kFormat)
+  const auto text_of = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  if (!in.is_object() || !in.contains("format") || in["format"] != kFormat)
     throw Error(cat(filename, ": not a physlearn network file (\"format\": \"", kFormat, "\")"));
-  if (in.value("version", 0) != kVersion)
-    throw Error(cat(filename, ": version ", in.value("version", 0), ", this physlearn reads ", kVersion));
+  if (!in.contains("version") || in["version"] != kVersion)
+    throw Error(cat(filename, ": version ", in.contains("version") ? text_of(in["version"]) : "(none)",
+                    ", this physlearn reads ", kVersion));
   if (!in.contains("sizes") || in["sizes"] != json(net.sizes))
     throw Error(cat(filename, ": layer sizes ", in.contains("sizes") ? in["sizes"].dump() : "(none)",
                     " differ from the experiment's network ", json(net.sizes).dump()));
-  for (int l = 0; l < net.num_weight_layers(); ++l) {
+  const int layers = net.num_weight_layers();
+  const json& weights = per_layer(in, "weights", layers, filename);
+  const json& biases = per_layer(in, "biases", layers, filename);
+  // Copy, check, commit: a file refused leaves `net` as it was.
+  std::vector<Eigen::MatrixXd> w = net.weights;
+  std::vector<Eigen::RowVectorXd> b = net.biases;
+  for (int l = 0; l < layers; ++l) {
     const std::size_t k = static_cast<std::size_t>(l);
-    Eigen::MatrixXd& w = net.weights[k];
-    read_matrix(in.at("weights").at(k), w.rows(), w.cols(), cat(filename, ": weights[", l, "]"), w.data(),
-                1, w.rows());
+    read_matrix(weights[k], w[k].rows(), w[k].cols(), cat(filename, ": weights[", l, "]"), w[k].data(),
+                1, w[k].rows());
+    if ((w[k].array() < 0.0).any() || !w[k].allFinite())
+      throw Error(cat(filename, ": weights[", l, "]: conductances must be finite and >= 0"));
     if (net.has_biases) {
-      Eigen::RowVectorXd& b = net.biases[k];
-      read_matrix(json::array({in.at("biases").at(k)}), 1, b.size(), cat(filename, ": biases[", l, "]"),
-                  b.data(), 0, 1);
+      read_row(biases[k], cat(filename, ": biases[", l, "]"), b[k]);
+    } else if (!biases[k].is_array() || !biases[k].empty()) {
+      throw Error(cat(filename, ": biases[", l, "]: the network has no biases (expected [])"));
     }
   }
-  for (const auto& w : net.weights)
-    if ((w.array() < 0.0).any() || !w.allFinite())
-      throw Error(cat(filename, ": conductances must be finite and >= 0"));
+  net.weights = std::move(w);
+  net.biases = std::move(b);
 }
 
 }  // namespace physlearn::circuits

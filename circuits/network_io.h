@@ -12,9 +12,11 @@
 namespace physlearn::circuits {
 
 /// Writes a network's conductances and bias currents (network units) as JSON, bit for bit
-/// (atomically: a temporary file, then a rename).
+/// (atomically: a temporary file, then a rename). A value that is not finite is an Error naming
+/// the file and the layer (JSON has no NaN), and nothing is written.
 void save_network(const LayeredNetwork& net, const std::string& filename);
-/// Reads save_network's file into `net`, whose layer sizes must match; errors name the file.
+/// Reads save_network's file into `net`, whose layer sizes must match; errors (physlearn::Error)
+/// name the file and what is wrong, and leave `net` unchanged.
 void load_network(const std::string& filename, LayeredNetwork& net);
 
 }  // namespace physlearn::circuits

@@ -18,7 +18,7 @@ json load_json_file(const std::string& filename) {
   const std::string text = read_text_file(filename);
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and numbers out of range (1e400)
     throw Error(cat(filename, ": malformed JSON: ", e.what()));
   }
 }

@@ -237,6 +237,11 @@ CrossbarSolver::CrossbarSolver(const circuits::LayeredNetwork& net,
                                const circuits::CrossbarParams& params, double g_unit,
                                const NewtonOptions& newton_options)
     : crossbar_(circuits::lower_to_crossbar(net, params, g_unit)) {
+  // The reduction's active set treats every neuron's diode as an ideal one.
+  if (params.solver != "newton" && net.params.diode == "shockley")
+    throw ConfigError("crossbar.solver", "\"" + params.solver + "\"",
+                      "treats the neurons' diodes as ideal; network.diode \"shockley\" needs "
+                      "crossbar.solver \"newton\"");
   if (params.solver == "newton")
     newton_ = std::make_unique<NewtonPhases>(net, params, g_unit, newton_options);
   else

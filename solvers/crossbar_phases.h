@@ -38,7 +38,8 @@ class CrossbarStates {
 class CrossbarSolver {
  public:
   /// Lays `net` out on crossbars (`params`, `g_unit` siemens per network unit); `newton_options`
-  /// for params.solver "newton".
+  /// for params.solver "newton". The reduced solve holds ideal diodes (or none): Shockley diodes
+  /// with it are a ConfigError naming crossbar.solver.
   CrossbarSolver(const circuits::LayeredNetwork& net, const circuits::CrossbarParams& params,
                  double g_unit, const NewtonOptions& newton_options);
   ~CrossbarSolver();

@@ -229,6 +229,13 @@ TEST_CASE("drn: input voltages are gain [x, -x], or gain x without inverted copi
   const Eigen::MatrixXd direct = build_drn(p, 1).input_voltages(x);
   REQUIRE(direct.cols() == 3);
   CHECK(direct == 2.5 * x);
+  // Inputs of another width are refused, naming both widths.
+  const Eigen::MatrixXd narrow = Eigen::MatrixXd::Constant(1, 2, 0.5);
+  CHECK_THROWS_WITH_AS(build_drn(p, 1).input_voltages(narrow),
+                       doctest::Contains("2 input values per sample, the network takes 3"),
+                       physlearn::Error);
+  p.inverted_inputs = true;
+  CHECK_THROWS_AS(build_drn(p, 1).input_voltages(narrow), physlearn::Error);
 }
 
 TEST_CASE("drn: the lowered circuit has a node per unit and every element, named and oriented") {

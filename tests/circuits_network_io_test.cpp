@@ -179,7 +179,13 @@ TEST_CASE("network file: malformed or mismatched files are errors naming the fil
       {"a negative conductance", [](json& j) { j["weights"][0][0][0] = -1e-3; },
        {"conductances must be finite and >= 0"}},
       {"a short bias row", [](json& j) { j["biases"][1].erase(1); }, {"biases[1]", "expected 2 values"}},
-      {"a null bias", [](json& j) { j["biases"][2][1] = nullptr; }, {"biases[2]", "not a number"}},
+      {"a null bias", [](json& j) { j["biases"][2][1] = nullptr; }, {"biases[2][1]: not a number"}},
+      {"no weights", [](json& j) { j.erase("weights"); }, {"\"weights\" must be an array of 3 layers"}},
+      {"no biases", [](json& j) { j.erase("biases"); }, {"\"biases\" must be an array of 3 layers"}},
+      {"a layer missing", [](json& j) { j["weights"].erase(2); }, {"\"weights\" must be an array of 3"}},
+      {"weights as an object", [](json& j) { j["weights"] = json::object(); }, {"\"weights\" must be an array"}},
+      {"a numeric format", [](json& j) { j["format"] = 1; }, {"not a physlearn network file"}},
+      {"a version as text", [](json& j) { j["version"] = "1"; }, {"version 1,", "reads 1"}},
   };
   for (const Case& c : cases) {
     CAPTURE(c.name);
@@ -194,6 +200,46 @@ TEST_CASE("network file: malformed or mismatched files are errors naming the fil
     CHECK(message.find(file.string()) != std::string::npos);
     for (const std::string& word : c.words)
       CHECK_MESSAGE(message.find(word) != std::string::npos, "missing: ", word);
+  }
+
+  // A refused file leaves the network as it was: the error is found in the last layer, after
+  // the first layers were read.
+  {
+    json j = base;
+    j["weights"][2][0][0] = -1.0;
+    const fs::path file = dir / "late-error.json";
+    write_text(file, j.dump());
+    LayeredNetwork net = network(6);
+    const LayeredNetwork before = net;
+    CHECK(!load_error(file, net).empty());
+    for (std::size_t l = 0; l < net.weights.size(); ++l) {
+      CHECK(same_bits(net.weights[l], before.weights[l]));
+      CHECK(same_bits(net.biases[l], before.biases[l]));
+    }
+  }
+  // A number JSON cannot hold in a double is a malformed file, named.
+  {
+    std::string text = physlearn::read_text_file(good.string());
+    const std::size_t at = text.find("\"weights\":[[[") + 13;
+    text.replace(at, text.find(',', at) - at, "1e400");
+    const fs::path file = dir / "huge.json";
+    write_text(file, text);
+    LayeredNetwork net = network(6);
+    const std::string message = load_error(file, net);
+    CHECK(message.find(file.string()) != std::string::npos);
+    CHECK(message.find("malformed JSON") != std::string::npos);
+  }
+  // NaN or infinity cannot be written as JSON: saving refuses, naming the file and the layer,
+  // and leaves no file.
+  {
+    LayeredNetwork bad = network(6);
+    bad.weights[1](0, 0) = std::numeric_limits<double>::quiet_NaN();
+    const fs::path file = dir / "nan.json";
+    CHECK_THROWS_WITH_AS(save_network(bad, file.string()), doctest::Contains("layer 1"), Error);
+    CHECK_FALSE(fs::exists(file));
+    bad = network(6);
+    bad.biases[2](1) = std::numeric_limits<double>::infinity();
+    CHECK_THROWS_WITH_AS(save_network(bad, file.string()), doctest::Contains("not finite"), Error);
   }
 
   LayeredNetwork net = network(6);

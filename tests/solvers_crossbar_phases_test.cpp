@@ -257,3 +257,19 @@ TEST_CASE("crossbar phases: the answer does not depend on the start, and iterati
           1e-12);
   }
 }
+
+TEST_CASE("crossbar phases: the reduced solve refuses Shockley diodes, which it would treat as ideal") {
+  circuits::DrnParams p;
+  p.inputs = 3;
+  p.hidden = {4};
+  p.outputs = 2;
+  p.diode = "shockley";
+  const auto net = circuits::build_drn(p, 11);
+  circuits::CrossbarParams reduced;
+  reduced.wire_resistance = 200;
+  CHECK_THROWS_WITH_AS(solvers::CrossbarSolver(net, reduced, 1e-4, {}),
+                       doctest::Contains("crossbar.solver: \"reduced\""), ConfigError);
+  circuits::CrossbarParams newton = reduced;
+  newton.solver = "newton";
+  CHECK_NOTHROW(solvers::CrossbarSolver(net, newton, 1e-4, {}));
+}
