@@ -1,6 +1,6 @@
-// `physlearn resume` (cli/resume.h) and checkpoints end to end: a run killed with SIGKILL at an arbitrary point and resumed ends with the
-// same results.json as a run never interrupted (apart from its timings), and a damaged or
-// mismatched checkpoint is refused with the reason.
+// `physlearn resume` (cli/resume.h) and checkpoints end to end: a run killed with SIGKILL at an
+// arbitrary point and resumed ends with the same results.json as a run never interrupted (apart
+// from its timings), and a damaged or mismatched checkpoint is refused with the reason.
 #include <doctest/doctest.h>
 
 #include <chrono>
