@@ -96,7 +96,8 @@ void describe(Schema& schema, ChipParams& params);
 struct ProgramStats {
   std::int64_t pulses = 0;          ///< programming pulses sent
   std::int64_t devices_pulsed = 0;  ///< devices that received at least one pulse
-  std::int64_t capped = 0;          ///< devices whose pulse count was cut to max_pulses
+  std::int64_t capped = 0;          ///< devices whose pulse count a cap cut: the device model's
+                                    ///< max_pulses or the controller's pulse budget
   /// Programming energy (J): sum over pulses of V^2 (G_before + G_after)/2 t_w (NeuroSim's
   /// estimate for a 1T1R cell, without wire capacitance); 0 unless pulse_voltage and pulse_width.
   double energy = 0.0;

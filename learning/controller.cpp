@@ -57,7 +57,12 @@ Eigen::MatrixXd LearningController::pulses_for(const Eigen::MatrixXd& desired) {
     }
     const double exact = std::abs(d) / step;
     double n = stochastic ? devices::stochastic_round(exact, unit(rng_)) : std::floor(exact + 0.5);
-    if (cap > 0) n = std::min(n, static_cast<double>(cap));
+    if (cap > 0 && n > cap) {
+      n = cap;
+      // The budget cut this device's pulses; where the model's own cap is tighter, the chip
+      // counts the cut instead.
+      if (cap <= chip_.model().max_pulses()) ++stats_.capped;
+    }
     out.data()[i] = std::copysign(n * step, d);
   }
   return out;

@@ -128,7 +128,8 @@ TEST_CASE("chip devices: whole pulses, the model's pulse cap and the bounds, all
 
 TEST_CASE("chip devices: the controller's pulse budget limits each update") {
   /// With the controller's max_pulses 3 (the model allows 1000), a desired change of 10 pulses
-  /// moves the device by 3 pulses, and a change of 2 pulses by 2.
+  /// moves the device by 3 pulses, and a change of 2 pulses by 2; the cut device is counted as
+  /// capped.
   std::vector<Eigen::MatrixXd> weights{pair_of(0.5, 0.5)};
   learning::ControllerParams controller;
   controller.max_pulses = 3;
@@ -137,7 +138,9 @@ TEST_CASE("chip devices: the controller's pulse budget limits each update") {
   learning::SgdMomentum optimizer = unit_rate();
   devices->step(0, optimizer, -pair_of(-0.1, 0.02), weights[0]);
   CHECK(largest_difference(weights[0], pair_of(0.47, 0.52)) < 1e-12);
-  CHECK(devices->take_figures()["pulses"] == 3 + 2);
+  const json figures = devices->take_figures();
+  CHECK(figures["pulses"] == 3 + 2);
+  CHECK(figures["capped"] == 1);
 }
 
 TEST_CASE("chip devices: finite levels hold every conductance on a level") {
