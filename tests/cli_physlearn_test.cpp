@@ -21,15 +21,9 @@ namespace {
 using cli_test::Outcome;
 using cli_test::physlearn;
 using cli_test::slurp;
+using cli_test::without_timings;
 
 fs::path scratch(const std::string& name) { return cli_test::scratch("cli_" + name); }
-
-/// results.json without its timings, which differ run to run.
-json without_timings(json results) {
-  for (auto& e : results["epochs"]) e.erase("wall_seconds");
-  results["final"].erase("wall_seconds");
-  return results;
-}
 
 }  // namespace
 

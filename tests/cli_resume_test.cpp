@@ -22,15 +22,10 @@ namespace {
 
 using cli_test::physlearn;
 using cli_test::slurp;
+using cli_test::without_timings;
 
 fs::path scratch(const std::string& name) { return cli_test::scratch("checkpoint_" + name); }
 
-/// The timings of a run: wall_seconds of every epoch and of "final". Everything else must match.
-json without_timings(json results) {
-  for (auto& e : results["epochs"]) e.erase("wall_seconds");
-  results["final"].erase("wall_seconds");
-  return results;
-}
 
 /// history.csv without its last column (wall_seconds).
 std::string history_without_timings(const fs::path& file) {

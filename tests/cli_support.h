@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -33,6 +34,14 @@ inline fs::path scratch(const std::string& name) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
+}
+
+/// results.json without its timings (wall_seconds of every epoch and of "final"), which differ
+/// run to run: everything else must match between runs of one configuration.
+inline nlohmann::json without_timings(nlohmann::json results) {
+  for (auto& e : results["epochs"]) e.erase("wall_seconds");
+  results["final"].erase("wall_seconds");
+  return results;
 }
 
 /// Runs `physlearn ARGUMENTS` from the source folder; stdout and stderr are kept in `dir`.
