@@ -3,24 +3,10 @@
 /// .options cards, ".op", ".end") that stand-alone `ngspice -b FILE` runs unchanged and that the
 /// ngspice backend (solvers/ngspice.h) loads in process. The reader is circuits/spice.h.
 ///
-/// Every kind writes its own cards (circuits/elements/*.h, write_spice), in registration order.
-/// Cards written (ngspice manual, sections "Circuit Elements and Models" for R and C, "Voltage
-/// and Current Sources" for V, I, E, G, "Diodes" for D and ".options" under "Simulator
-/// Variables"; terminals in SPICE's order):
-///   R<name> a b <1/g>             conductance g (siemens) as a resistance (ohms). g = 0, or a g so
-///                                 small that 1/g overflows, is an open circuit: the card is left
-///                                 out (a comment line counts the omitted elements), as SPICE has
-///                                 no element of zero conductance. A node whose only elements were
-///                                 such opens floats, as it does for the native solvers.
-///   V<name> plus minus DC <volts> independent voltage source; its branch current vector
-///                                 "<name>#branch" is SPICE's sign, positive into plus (as ours).
-///   I<name> from to DC <amps>     current `amps` flows from `from` through the source into `to`.
-///   E<name> o+ o- c+ c- <gain>    VCVS, v(o+) - v(o-) = gain (v(c+) - v(c-)).
-///   G<name> o+ o- c+ c- <gain>    VCCS, the current gain (v(c+) - v(c-)) flows from o+ through
-///                                 the source to o- (siemens).
-///   C<name> a b <farads>          capacitor (open at DC).
-///   D<name> anode cathode <model> [temp=<Celsius>]   diode, with one ".model <m> D(IS= N= TNOM=)"
-///                                 card per distinct (Is, n, T).
+/// Every kind writes its own cards (circuits/elements/*.h, write_spice), in registration order;
+/// each kind's header gives its card (after the ngspice manual: terminals in SPICE's order). What
+/// follows is the writer's own part: the options that make ngspice's diode ours, the stand-in for
+/// ideal diodes, names and numbers.
 ///
 /// Shockley diodes match our model I = Is (exp(V / (n Vt)) - 1) + gmin V, Vt = (k/q) T:
 /// - temperature: ".options temp=<C> tnom=<C>" (Celsius = kelvin - 273.15, ngspice's CONSTCtoK)
