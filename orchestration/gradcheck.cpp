@@ -11,6 +11,13 @@ json gradcheck(const ExperimentConfig& config, const GradcheckOptions& options) 
   if (config.network.diode == "shockley")
     throw ConfigError("network.diode", "\"shockley\"",
                       "gradcheck's exact gradient needs ideal diodes or none");
+  if (options.beta < 0.0)
+    throw ConfigError("--beta", cat(options.beta), "must be > 0 (0: the experiment's learning.beta)");
+  if (options.batch < 0)
+    throw ConfigError("--batch", cat(options.batch), "must be > 0 (0: the experiment's batch size)");
+  if (!(options.tolerance > 0.0))
+    throw ConfigError("--tolerance", cat(options.tolerance),
+                      "must be > 0 (every phase is relaxed until it changes less than this)");
   const double beta = options.beta > 0.0 ? options.beta : config.learning.beta;
   const std::string variant_name = options.variant.empty() ? config.learning.variant : options.variant;
   RuleSettings settings;

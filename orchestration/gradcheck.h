@@ -11,8 +11,9 @@ struct GradcheckOptions {
   double beta = 0.0;            ///< 0: the experiment's learning.beta
   std::string variant;          ///< empty: the experiment's learning.variant
   int batch = 0;                ///< 0: the experiment's batch size
-  double tolerance = 1e-12;     ///< convergence of every phase (V)
+  double tolerance = 1e-12;     ///< convergence of every phase (V), > 0
 };
+/// Negative beta or batch, or a tolerance <= 0, is a ConfigError naming the option.
 
 /// Builds the experiment's network (at its seeded initial conductances), takes the first
 /// mini-batch of the training set, relaxes every phase to `tolerance`, and compares the EP estimate
