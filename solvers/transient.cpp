@@ -673,7 +673,7 @@ void TransientSolver::Impl::consistent_initial_conditions(double t, Eigen::Vecto
 
 double TransientSolver::Impl::settle_measure(const double* x, const double* xp) const {
   double m = 0.0;
-  if (options.settle == SettleCriterion::Final) {
+  if (options.settle == SettleCriterion::Final && final_voltages.size() == num_nodes) {
     for (int k = 0; k < num_nodes; ++k) m = std::max(m, std::abs(x[k] - final_voltages[k]));
     return m;
   }
@@ -819,7 +819,9 @@ TransientResult TransientSolver::run(const Circuit& circuit, const std::vector<N
     return result;
   }
 
-  if (o.settle == SettleCriterion::Final) {
+  // A run to stop_time watches no settling criterion, so it needs no DC point (a circuit may
+  // have none: a capacitor-only node, a memristor).
+  if (o.settle == SettleCriterion::Final && !(o.stop_time > 0.0)) {
     try {
       if (!s.newton) s.newton = std::make_unique<NewtonSolver>(circuit);
       s.final_voltages = s.newton->solve(circuit, nudges, &initial_voltages).voltages;

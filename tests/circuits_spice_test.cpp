@@ -1,6 +1,7 @@
 // SPICE netlist import (circuits/spice.h): numbers and scale factors, expressions and .param,
-// card syntax, SPICE sign conventions, diode models, options, every error naming its line and
-// card, and round trips through the writer (circuits/spice_export.h).
+// card syntax, SPICE sign conventions, options, every error naming its line and card, and round
+// trips through the writer (circuits/spice_export.h). (Diode cards and models:
+// tests/circuits_elements_diode_test.cpp.)
 #include <doctest/doctest.h>
 
 #include "circuits_support.h"
@@ -20,9 +21,7 @@ using physlearn::circuits::CurrentSource;
 using physlearn::circuits::Diode;
 using physlearn::circuits::DiodeModel;
 using physlearn::circuits::evaluate_spice_expression;
-using physlearn::circuits::kBoltzmannOverCharge;
 using physlearn::circuits::kGround;
-using physlearn::circuits::kNgspiceBoltzmannOverCharge;
 using physlearn::circuits::parse_spice_number;
 using physlearn::circuits::read_spice_netlist;
 using physlearn::circuits::SpiceOptions;
@@ -31,16 +30,10 @@ using physlearn::circuits::Vcvs;
 using physlearn::circuits::VoltageSource;
 using physlearn::circuits::write_spice_netlist;
 
+using circuits_test::contains;
+using circuits_test::read;
+
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-Circuit read(const std::string& text, SpiceOptions* options = nullptr) {
-  SpiceOptions local;
-  return read_spice_netlist(text, "test.cir", options != nullptr ? options : &local);
-}
 
 /// The message of the Error that reading `text` throws ("" if none).
 std::string read_error(const std::string& text) {
@@ -270,76 +263,6 @@ I1 mid 0 'shift*2'
   CHECK(c.list<Conductance>()[0].g == 1.0 / 2e3);
   CHECK(c.list<Conductance>()[1].g == 1.0 / 3e3);
   CHECK(c.list<CurrentSource>()[0].amps == 2e-3);
-}
-
-TEST_CASE("spice: diode models, series resistance, temperature and gmin") {
-  SpiceOptions options;
-  const Circuit c = read(R"(diodes
-.options gmin=1e-10 tnom=27
-V1 a 0 1
-D1 a 0 dmod
-d2 a b DMOD 2 temp=77
-D3 b 0 hot
-Dstd a 0 plain off
-.model dmod D(IS=2n N=1.5 RS=4 CJO=1p TT=5n
-+ BV=100 IBV=100u)
-.model hot d is=1e-15, n=1, tnom=50
-.model plain D
-.temp 60
-.end
-)",
-                         &options);
-  CHECK(options.gmin == 1e-10);
-  CHECK(options.temperature == 60.0 + 273.15);
-  // BV and IBV are warned about (not modelled); CJO and TT mean nothing at DC.
-  REQUIRE(options.warnings.size() == 2);
-  CHECK(contains(options.warnings[0], "test.cir:8:"));
-  CHECK(contains(options.warnings[0], "bv ignored"));
-  CHECK(contains(options.warnings[1], "ibv ignored"));
-
-  REQUIRE(c.list<Diode>().size() == 4);
-  const double k_ratio = kNgspiceBoltzmannOverCharge / kBoltzmannOverCharge;
-  auto saturation = [](double is, double n, double t, double tnom) {
-    const double vt = kNgspiceBoltzmannOverCharge * t;
-    return is * std::exp((t / tnom - 1.0) * 1.11 / (n * vt) + 3.0 / n * std::log(t / tnom));
-  };
-  const Diode& d1 = c.list<Diode>()[0];
-  CHECK(d1.model == DiodeModel::Shockley);
-  CHECK(d1.temperature == 333.15);
-  CHECK(d1.emission == doctest::Approx(1.5 * k_ratio).epsilon(1e-15));
-  // n Vt is ngspice's N Vt (its k/q).
-  CHECK(d1.emission * kBoltzmannOverCharge ==
-        doctest::Approx(1.5 * kNgspiceBoltzmannOverCharge).epsilon(1e-15));
-  CHECK(d1.saturation_current ==
-        doctest::Approx(saturation(2e-9, 1.5, 333.15, 300.15)).epsilon(1e-14));
-  CHECK(d1.gmin == 1e-10);
-  // RS: an internal node on the anode side and a series conductance.
-  CHECK(d1.cathode == kGround);
-  CHECK(c.node_name(d1.anode) == "D1#internal");
-  const Diode& d2 = c.list<Diode>()[1];
-  CHECK(d2.temperature == 77.0 + 273.15);
-  CHECK(d2.saturation_current ==
-        doctest::Approx(2.0 * saturation(2e-9, 1.5, 350.15, 300.15)).epsilon(1e-14));
-  CHECK(c.node_name(d2.anode) == "d2#internal");
-  const Diode& d3 = c.list<Diode>()[2];
-  CHECK(d3.saturation_current ==
-        doctest::Approx(saturation(1e-15, 1.0, 333.15, 323.15)).epsilon(1e-14));
-  const Diode& d4 = c.list<Diode>()[3];
-  CHECK(d4.saturation_current ==
-        doctest::Approx(saturation(1e-14, 1.0, 333.15, 300.15)).epsilon(1e-14));
-  CHECK(d4.anode == c.node("a"));  // no RS: no internal node
-  REQUIRE(c.list<Conductance>().size() == 2);
-  CHECK(c.list<Conductance>()[0].name == "D1#rs");
-  CHECK(c.list<Conductance>()[0].a == c.node("a"));
-  CHECK(c.list<Conductance>()[0].b == d1.anode);
-  CHECK(c.list<Conductance>()[0].g == 0.25);
-  CHECK(c.list<Conductance>()[1].g == 2.0 / 4.0);  // area 2: RS / area
-  CHECK(c.list<Conductance>()[1].b == d2.anode);
-
-  // At TEMP = TNOM the saturation current is IS exactly.
-  const Circuit same = read("t\n.model m D(IS=3e-14 TNOM=40)\nD1 a 0 m temp=40\nR1 a 0 1\n");
-  CHECK(same.list<Diode>()[0].saturation_current == 3e-14);
-  CHECK(same.list<Diode>()[0].gmin == 1e-12);
 }
 
 TEST_CASE("spice: options are honoured, recorded or warned about by name") {

@@ -1,4 +1,5 @@
-// SPICE .tran of a netlist (solvers/tran.h): RC closed forms and ngspice's own transient.
+// SPICE .tran of a netlist (solvers/tran.h): RC closed forms and ngspice's own transient. (SIN
+// and PULSE sources' fields and values: tests/circuits_elements_voltage_source_test.cpp.)
 #include <doctest/doctest.h>
 
 #include "circuits_support.h"
@@ -18,18 +19,10 @@
 
 using namespace physlearn;
 
+using circuits_test::parse;
+using circuits_test::Parsed;
+
 namespace {
-
-struct Parsed {
-  circuits::Circuit circuit;
-  circuits::SpiceOptions options;
-};
-
-Parsed parse(const std::string& text) {
-  Parsed p;
-  p.circuit = circuits::read_spice_netlist(text, "test.cir", &p.options);
-  return p;
-}
 
 /// Linear interpolation of node `node`'s waveform at time t.
 double at(const solvers::TranWaveforms& w, int node, double t) {
@@ -197,49 +190,6 @@ TEST_CASE(".tran: a diode-RC circuit against ngspice's transient") {
                                                        << w.voltages.back()(nb) << " V)");
   CHECK(w.voltages.back()(nb) > 0.1);  // the capacitor charged through the diode
   CHECK(worst < 1e-5);  // measured 1.7e-7 V
-}
-
-TEST_CASE("SIN and PULSE voltage sources: fields, defaults, DC value, errors") {
-  const Parsed p = parse(
-      "t\nV1 a 0 SIN(0.5 2 1k 1m 0 90)\nV2 b 0 dc 3 pulse ( 0, 5 , 1u 1n 2n 10u 20u 2 )\n"
-      "V3 c 0 PULSE(1 {x})\n.param x=4\nR1 a b 1k\nR2 b c 1k\nR3 c 0 1k\n.tran 1u 1m\n");
-  REQUIRE(p.options.source_functions.size() == 3);
-  const auto& sin = p.options.source_functions[0];
-  CHECK(sin.source == "V1");
-  CHECK(sin.kind == "sin");
-  CHECK(sin.args == std::vector<double>{0.5, 2.0, 1e3, 1e-3, 0.0, 90.0});
-  // Without a DC field the DC value is the function's at t = 0: VO + VA sin(PHASE).
-  CHECK(p.circuit.list<circuits::VoltageSource>()[0].volts == doctest::Approx(2.5));
-  CHECK(p.circuit.list<circuits::VoltageSource>()[1].volts == 3.0);  // its DC field
-  CHECK(p.circuit.list<circuits::VoltageSource>()[2].volts == 1.0);  // V1 of the pulse
-  const auto v1 = sin.waveform(1e-6, 1e-3);
-  CHECK(v1(0.5e-3) == doctest::Approx(2.5));  // before TD
-  CHECK(v1(1e-3 + 0.25e-3) == doctest::Approx(0.5 + 2.0 * std::sin(2 * M_PI * (0.25 + 0.25))));
-  const auto v2 = p.options.source_functions[1].waveform(1e-6, 1e-3);
-  CHECK(v2(0.5e-6) == 0.0);                            // before TD
-  CHECK(v2(1e-6 + 0.5e-9) == doctest::Approx(2.5));   // half-way up the rise
-  CHECK(v2(5e-6) == 5.0);                              // on the top
-  CHECK(v2(1e-6 + 1e-9 + 10e-6 + 1e-9) == doctest::Approx(2.5));  // half-way down the fall
-  CHECK(v2(15e-6) == 0.0);                             // the rest of the period
-  CHECK(v2(21e-6 + 5e-6) == 5.0);                      // the second pulse
-  CHECK(v2(41e-6 + 5e-6) == 0.0);                      // NP = 2: no third pulse
-  CHECK(p.options.source_functions[1].shortest_segment(1e-6, 1e-3) == doctest::Approx(1e-9));
-  // Defaults: TR and TF = tstep, PW and PER = tstop.
-  const auto v3 = p.options.source_functions[2].waveform(1e-6, 1e-3);
-  CHECK(v3(0.5e-6) == doctest::Approx(2.5));
-  CHECK(v3(0.5e-3) == 4.0);
-  auto fails = [](const std::string& card, const std::string& what) {
-    CHECK_THROWS_WITH(parse("t\n" + card + "\nR1 a 0 1k\n"), doctest::Contains(what.c_str()));
-  };
-  fails("V1 a 0 SIN(0)", "SIN takes 2 to 6 fields, not 1");
-  fails("V1 a 0 SIN(0 1 2 3 4 5 6)", "not 7");
-  fails("V1 a 0 SIN 0 1 1k", "in parentheses");
-  fails("V1 a 0 SIN(0 1 1k", "closing");
-  fails("V1 a 0 PULSE(0 1 -1u)", "field 3 = -1e-06 must be >= 0");
-  fails("V1 a 0 PULSE(0 1 0 1u 1u 5u 6u)", "shorter than TR + PW + TF");
-  fails("V1 a 0 EXP(0 1)", "EXP is not supported (SIN and PULSE on voltage sources)");
-  fails("I1 a 0 SIN(0 1 1k)", "SIN is not supported (DC values only on current sources)");
-  fails("V1 a 0 SIN(0 1 1k) PULSE(0 1)", "a second transient function");
 }
 
 TEST_CASE(".tran: an RC driven by SIN follows its closed form, by PULSE, ngspice") {

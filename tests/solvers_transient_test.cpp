@@ -1,112 +1,38 @@
-// Transient solver: closed forms (RC step, two-stage RC ladder), energy conservation, ideal and
-// Shockley diodes against Newton, failures, memristor states in the DAE against CVODE. (The DRN
-// phases of solvers/transient_layered.h: tests/solvers_transient_layered_test.cpp.)
+// Transient solver (solvers/transient.h): the two-stage RC ladder's closed form, energy
+// conservation, ideal and Shockley diodes against Newton, the settling criteria, failures. (The
+// RC step: tests/circuits_elements_capacitor_test.cpp; memristor states in the DAE:
+// tests/circuits_elements_memristor_test.cpp; the DRN phases of solvers/transient_layered.h:
+// tests/solvers_transient_layered_test.cpp.)
 #include <doctest/doctest.h>
 
 #include "circuits_support.h"
+#include "solvers_support.h"
 
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "circuits/spice_export.h"
 #include "core/error.h"
-#include "devices/memristor.h"
 #include "solvers/mna.h"
 #include "solvers/newton.h"
 #include "solvers/transient.h"
 
 using namespace physlearn;
 using circuits::Circuit;
-using circuits::DiodeModel;
 using circuits::kGround;
+using circuits_test::add_c;
+using circuits_test::add_g;
+using circuits_test::add_i;
+using circuits_test::add_ideal;
+using circuits_test::add_shockley;
+using circuits_test::add_v;
 using solvers::TransientOptions;
 using solvers::TransientResult;
 using solvers::TransientSolver;
-
-namespace {
-
-void add_g(Circuit& c, const std::string& a, const std::string& b, double g) {
-  c.list<circuits::Conductance>().push_back(
-      {"G" + std::to_string(c.list<circuits::Conductance>().size() + 1), c.add_node(a), c.add_node(b), g, false});
-}
-void add_c(Circuit& c, const std::string& a, const std::string& b, double farads) {
-  c.list<circuits::Capacitor>().push_back(
-      {"C" + std::to_string(c.list<circuits::Capacitor>().size() + 1), c.add_node(a), c.add_node(b), farads});
-}
-void add_v(Circuit& c, const std::string& plus, double volts) {
-  c.list<circuits::VoltageSource>().push_back(
-      {"V" + std::to_string(c.list<circuits::VoltageSource>().size() + 1), c.add_node(plus), kGround, volts});
-}
-void add_i(Circuit& c, const std::string& from, const std::string& to, double amps) {
-  c.list<circuits::CurrentSource>().push_back({"I" + std::to_string(c.list<circuits::CurrentSource>().size() + 1), c.add_node(from),
-                               c.add_node(to), amps, false});
-}
-void add_diode(Circuit& c, const std::string& anode, const std::string& cathode, DiodeModel model) {
-  circuits::Diode d;
-  d.name = "D" + std::to_string(c.list<circuits::Diode>().size() + 1);
-  d.anode = c.add_node(anode);
-  d.cathode = c.add_node(cathode);
-  d.model = model;
-  c.list<circuits::Diode>().push_back(d);
-}
-
-TransientOptions tight() {
-  TransientOptions o;
-  o.rtol = 1e-9;
-  o.atol = 1e-12;
-  o.final_tol = 1e-9;
-  o.max_duration = 10.0;
-  return o;
-}
-
-/// Largest |delivered - dissipated - stored| relative to the energy delivered.
-double relative_imbalance(const solvers::TransientEnergy& e) {
-  const double scale = std::abs(e.sources) + std::abs(e.controlled) + std::abs(e.nudges) +
-                       std::abs(e.conductances) + 1e-300;
-  return std::abs(e.balance()) / scale;
-}
-
-}  // namespace
-
-TEST_CASE("RC step response follows 1 - exp(-t / RC), settling time and energies in closed form") {
-  // 1 V steps onto R = 1 kOhm into C = 1 uF: v(t) = 1 - exp(-t / tau), tau = 1 ms.
-  Circuit c;
-  add_v(c, "in", 1.0);
-  add_g(c, "in", "out", 1e-3);
-  add_c(c, "out", "0", 1e-6);
-  const int out = c.node("out");
-  const double tau = 1e-3;
-  TransientOptions o = tight();
-  o.final_tol = 1e-6;
-  double worst = 0.0;
-  long calls = 0;
-  o.observer = [&](double t, const Eigen::VectorXd& x) {
-    worst = std::max(worst, std::abs(x[out] - (1.0 - std::exp(-t / tau))));
-    ++calls;
-  };
-  TransientSolver solver(c, o);
-  const TransientResult r = solver.run(c, {}, Eigen::VectorXd::Zero(2), "step");
-  CHECK(worst < 1e-7);
-  CHECK(calls > 20);
-  // |v - 1| = exp(-t / tau) = 1e-6 at t_s = tau ln(1e6).
-  CHECK(r.settling_time == doctest::Approx(tau * std::log(1e6)).epsilon(1e-4));
-  CHECK(r.end_time == doctest::Approx(2.0 * r.settling_time).epsilon(1e-12));
-  // Over [0, T]: the source delivers C V v(T), the capacitor stores 1/2 C v(T)^2, the rest heats
-  // the resistor.
-  const double v_settled = 1.0 - std::exp(-r.settling_time / tau);
-  const auto& e = r.energy_settled;
-  CHECK(e.sources == doctest::Approx(1e-6 * v_settled).epsilon(1e-7));
-  CHECK(e.stored_change == doctest::Approx(0.5e-6 * v_settled * v_settled).epsilon(1e-7));
-  CHECK(e.conductances ==
-        doctest::Approx(1e-6 * v_settled - 0.5e-6 * v_settled * v_settled).epsilon(1e-6));
-  CHECK(relative_imbalance(e) < 1e-7);
-  CHECK(relative_imbalance(r.energy_end) < 1e-7);
-  CHECK(std::abs(r.voltages[out] - 1.0) < 1e-6);
-}
+using solvers_test::relative_imbalance;
+using solvers_test::tight;
 
 TEST_CASE("two-stage RC ladder matches the analytic eigen-solution") {
   // in --R1-- n1 --R2-- n2, C1 and C2 to ground: C dv/dt = -G v + b with
@@ -168,7 +94,7 @@ TEST_CASE("energy is conserved: sources, nudges and VCCS = dissipation + stored 
   add_g(c, "b", "d", 4e-3);
   add_c(c, "d", "0", 0.5e-6);
   add_i(c, "0", "d", 2e-4);
-  add_diode(c, "d", "0", DiodeModel::Shockley);
+  add_shockley(c, "d", "0");
   c.list<circuits::Vccs>().push_back({"G1", c.node("b"), kGround, c.node("d"), kGround, 1e-4});
   TransientOptions o = tight();
   o.element_energies = true;
@@ -201,7 +127,7 @@ TEST_CASE("ideal diode switches ON when its voltage reaches 0 and OFF when its c
     add_g(c, "in", "n", 1.0);
     add_c(c, "n", "0", 1e-3);
     add_i(c, "n", "0", 2.0);
-    add_diode(c, "0", "n", DiodeModel::Ideal);
+    add_ideal(c, "0", "n");
     const int n = c.node("n");
     TransientOptions o = tight();
     double t_zero = -1.0;
@@ -230,7 +156,7 @@ TEST_CASE("ideal diode switches ON when its voltage reaches 0 and OFF when its c
     add_g(c, "in", "b", 0.5);
     add_c(c, "a", "0", 1e-3);
     add_c(c, "b", "0", 1e-3);
-    add_diode(c, "0", "a", DiodeModel::Ideal);
+    add_ideal(c, "0", "a");
     const int a = c.node("a"), b = c.node("b");
     TransientSolver solver(c, tight());
     Eigen::VectorXd initial(3);
@@ -251,10 +177,10 @@ TEST_CASE("Shockley diode-RC circuit settles at Newton's operating point") {
   add_v(c, "in", 5.0);
   add_g(c, "in", "n", 1e-3);
   add_c(c, "n", "0", 1e-9);
-  add_diode(c, "n", "0", DiodeModel::Shockley);
+  add_shockley(c, "n", "0");
   add_g(c, "n", "m", 1e-4);
   add_c(c, "m", "0", 2e-9);
-  add_diode(c, "m", "0", DiodeModel::Shockley);
+  add_shockley(c, "m", "0");
   TransientOptions o = tight();
   o.final_tol = 1e-9;
   TransientSolver solver(c, o);
@@ -321,130 +247,4 @@ TEST_CASE("failing transients name the time, the phase and the reason") {
     CHECK(m.find("IDA returned IDA_TOO_MUCH_ACC") != std::string::npos);
     CHECK(m.find("tolerances too tight") != std::string::npos);
   }
-}
-
-namespace {
-
-/// A sine source (amplitude volts, 1 Hz) -> 100 ohm -> memristor `model` from x0 -> ground,
-/// simulated by the transient solver to `stop` (steps up to 0.1 ms), with the memristor's voltage
-/// and state at every time point, and the same state equation integrated by
-/// devices::StateIntegrator (CVODE, tight tolerances) under that voltage: `samples` + 1 samples.
-struct SineDrive {
-  Circuit circuit;
-  std::vector<double> time, vm, state;
-  TransientResult result;
-  std::vector<devices::StateSample> cvode;
-  /// Linear interpolation of y (one of vm, state) at t.
-  double at(const std::vector<double>& y, double t) const {
-    const auto it = std::lower_bound(time.begin(), time.end(), t);
-    if (it == time.begin()) return y.front();
-    if (it == time.end()) return y.back();
-    const std::size_t k = static_cast<std::size_t>(it - time.begin());
-    const double s = (t - time[k - 1]) / (time[k] - time[k - 1]);
-    return (1.0 - s) * y[k - 1] + s * y[k];
-  }
-};
-
-SineDrive drive_memristor(const std::shared_ptr<const devices::Memristor>& model, double x0,
-                          double amplitude, double stop, int samples) {
-  SineDrive d;
-  Circuit& c = d.circuit;
-  const int in = c.add_node("in"), m = c.add_node("m");
-  c.list<circuits::VoltageSource>().push_back({"V1", in, kGround, 0.0});
-  c.list<circuits::Conductance>().push_back({"Rs", in, m, 1.0 / 100.0, false});
-  c.list<circuits::Memristor>().push_back({"M1", m, kGround, model, x0});
-  const double pi = std::acos(-1.0);
-  TransientOptions o;
-  o.settle = solvers::SettleCriterion::Slew;
-  o.stop_time = stop;
-  o.max_step = 1e-4;
-  o.max_steps = 1000000;
-  c.list<circuits::VoltageSource>()[0].waveform = [=](double t) {
-    return amplitude * std::sin(2.0 * pi * t);
-  };
-  o.observer = [&](double t, const Eigen::VectorXd& x) {
-    if (!d.time.empty() && t <= d.time.back()) return;  // a restart repeats its time
-    d.time.push_back(t);
-    d.vm.push_back(x[m]);
-    d.state.push_back(x[x.size() - 1]);
-  };
-  TransientSolver solver(c, o);
-  d.result = solver.run(c, {}, Eigen::VectorXd::Zero(2), "sine");
-  devices::CvodeParams cv;
-  cv.rtol = 1e-10;
-  cv.atol = 1e-12;
-  devices::StateIntegrator cvode(cv);
-  cvode.integrate(*model, [&](double t) { return d.at(d.vm, t); }, x0, stop, {}, &d.cvode,
-                  samples);
-  return d;
-}
-
-}  // namespace
-
-TEST_CASE("memristor in the DAE: sine drive through a resistor matches CVODE, pinched hysteresis") {
-  // 1.5 V, 1 Hz sine -> 100 ohm -> HP memristor (Joglekar window, p = 2) -> ground. The state x
-  // is a DAE unknown; the same state equation integrated by devices::StateIntegrator (CVODE)
-  // under the memristor's own simulated voltage must give the same x(t).
-  devices::HpParams hp;
-  hp.window = "joglekar";
-  hp.p = 2.0;
-  auto model = std::make_shared<const devices::HpMemristor>(hp);
-  const SineDrive d = drive_memristor(model, 0.1, 1.5, 2.0, 2000);
-  REQUIRE(d.time.size() > 1000);
-  double worst = 0.0, lowest = 1.0, highest = 0.0;
-  for (const auto& sample : d.cvode) {
-    const double x = d.at(d.state, sample.t);
-    worst = std::max(worst, std::abs(x - sample.x));
-    lowest = std::min(lowest, x);
-    highest = std::max(highest, x);
-  }
-  MESSAGE("memristor state: max |x_DAE - x_CVODE| = " << worst << " over " << d.cvode.size()
-                                                      << " samples (x in [" << lowest << ", "
-                                                      << highest << "], " << d.result.steps
-                                                      << " IDA steps)");
-  CHECK(highest - lowest > 0.2);  // the drive moves the state
-  CHECK(worst < 2e-7);            // measured 2.2e-8
-
-  // Pinched hysteresis: i = 0 where v = 0 (the source's zero crossings), and on the rising and
-  // falling sides of the first positive half wave (same source voltage) different currents.
-  for (double t0 : {0.5, 1.0, 1.5, 2.0})
-    CHECK(std::abs(model->current(d.at(d.state, t0), d.at(d.vm, t0))) < 1e-9);
-  const double i_rise = model->current(d.at(d.state, 0.1), d.at(d.vm, 0.1));
-  const double i_fall = model->current(d.at(d.state, 0.4), d.at(d.vm, 0.4));
-  MESSAGE("memristor at source 0.88 V: i rising " << i_rise << " A, falling " << i_fall << " A");
-  CHECK(i_fall > 1.3 * i_rise);  // measured 1.48
-  // Energy: the source delivers what the resistor and the memristor dissipate.
-  CHECK(d.result.energy_end.memristors > 0.0);
-  CHECK(std::abs(d.result.energy_end.balance()) < 1e-6 * d.result.energy_end.sources);
-
-  // The DC solver and the SPICE writer reject memristors; validation checks the state.
-  CHECK_THROWS_WITH(solvers::NewtonSolver{d.circuit}, doctest::Contains("memristor M1"));
-  CHECK_THROWS_WITH(circuits::write_spice_netlist(d.circuit),
-                    doctest::Contains("no SPICE element"));
-  Circuit bad = d.circuit;
-  bad.list<circuits::Memristor>()[0].x0 = 1.5;
-  CHECK_THROWS_WITH(bad.validate(), doctest::Contains("x0 = 1.5"));
-  bad.list<circuits::Memristor>()[0].model = nullptr;
-  CHECK_THROWS_WITH(bad.validate(), doctest::Contains("no device model"));
-}
-
-TEST_CASE("memristor in the DAE without a window: the state stops at its bound, as with CVODE") {
-  // 2 V, 1 Hz sine through 100 ohm into an HP memristor with no window from x0 = 0.5: x reaches 1
-  // in the first positive half wave, stays there, and leaves it when the voltage turns negative.
-  auto model = std::make_shared<const devices::HpMemristor>(devices::HpParams{});
-  const SineDrive d = drive_memristor(model, 0.5, 2.0, 1.0, 1000);
-  // Compared over the first half wave (reaching the bound and holding there): under this
-  // continuous drive StateIntegrator's x stays at 1 after the voltage turns negative (measured:
-  // x = 1 at t = 1 s with v = -1.98 V at 0.75 s), where the DAE's state leaves the bound as the
-  // model's rate says it should; the integrator's release is not checked here.
-  double worst = 0.0;
-  for (const auto& sample : d.cvode)
-    if (sample.t <= 0.5) worst = std::max(worst, std::abs(d.at(d.state, sample.t) - sample.x));
-  const double top = *std::max_element(d.state.begin(), d.state.end());
-  MESSAGE("memristor at its bound: max |x_DAE - x_CVODE| = " << worst << ", max x = " << top
-                                                             << ", x(1 s) = " << d.state.back());
-  CHECK(d.at(d.state, 0.45) == doctest::Approx(1.0).epsilon(1e-6));  // held at the bound
-  CHECK(top < 1.0 + 1e-6);
-  CHECK(d.state.back() < 0.9);  // released by the negative half wave
-  CHECK(worst < 1e-4);          // measured 1.7e-5 (the kink where x reaches the bound)
 }
