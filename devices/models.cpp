@@ -333,14 +333,6 @@ constexpr double kNeuroSimLabelScale = 10.101525;  // NL / D(a), fitted to Neuro
 
 }  // namespace
 
-const std::vector<std::string>& device_model_names() {
-  static const std::vector<std::string> names = {"ideal",       "constant-step", "linear-step",
-                                                 "soft-bounds", "exp-step",      "pow-step",
-                                                 "neurosim",    "piecewise",     "hp",
-                                                 "vteam",       "yakopcic"};
-  return names;
-}
-
 void describe(Schema& s, IdealParams& p) { describe_bounds(s, p.g_min, p.g_max); }
 
 void describe(Schema& s, ConstantStepParams& p) {
@@ -418,34 +410,11 @@ void describe(Schema& s, PiecewiseParams& p) {
   describe_max_pulses(s, p.max_pulses);
 }
 
-namespace {
-/// The describe function of each model, by name.
-std::function<void(Schema&)> model_describer(DeviceParams& d, const std::string& name) {
-  if (name == "ideal") return [&d](Schema& s) { describe(s, d.ideal); };
-  if (name == "constant-step") return [&d](Schema& s) { describe(s, d.constant_step); };
-  if (name == "linear-step") return [&d](Schema& s) { describe(s, d.linear_step); };
-  if (name == "soft-bounds") return [&d](Schema& s) { describe(s, d.soft_bounds); };
-  if (name == "exp-step") return [&d](Schema& s) { describe(s, d.exp_step); };
-  if (name == "pow-step") return [&d](Schema& s) { describe(s, d.pow_step); };
-  if (name == "neurosim") return [&d](Schema& s) { describe(s, d.neurosim); };
-  if (name == "piecewise") return [&d](Schema& s) { describe(s, d.piecewise); };
-  if (name == "hp") return [&d](Schema& s) { describe(s, d.hp); };
-  if (name == "vteam") return [&d](Schema& s) { describe(s, d.vteam); };
-  if (name == "yakopcic") return [&d](Schema& s) { describe(s, d.yakopcic); };
-  throw std::logic_error("device model without a describe function: " + name);
-}
-
-std::string model_list() {
-  std::string names;
-  for (const auto& n : device_model_names()) names += (names.empty() ? "" : ", ") + n;
-  return names;
-}
-}  // namespace
-
 void describe_device(Schema& schema, const std::string& key, const std::string& doc,
                      DeviceParams& device) {
   std::vector<Schema::Alternative> models;
-  for (const auto& name : device_model_names()) models.push_back({name, model_describer(device, name)});
+  for (const auto& type : device_model_types())
+    models.push_back({type.name, [&device, &type](Schema& s) { type.describe(s, device); }});
   schema.variant(key, doc, "model", device.model, std::move(models));
 }
 
@@ -576,58 +545,92 @@ PiecewiseTable piecewise_table_from_json(const json& value, const std::string& w
   }
 }
 
+namespace {
+
+/// A model whose parameters are `Params` in DeviceParams::*member, described by describe(Schema&,
+/// Params&) and made by `make(params, path, table)`.
+template <class Params, class Make>
+DeviceModelType model_type(const char* name, Params DeviceParams::*member, Make make) {
+  return {name, [member](Schema& s, DeviceParams& d) { describe(s, d.*member); },
+          [member, make](const DeviceParams& d, const std::string& path, const PiecewiseTable* table) {
+            return std::unique_ptr<DeviceModel>(make(d.*member, path, table));
+          }};
+}
+
+/// A model of the update family: bounds checked, then Model(params).
+template <class Model, class Params>
+DeviceModelType bounded_type(const char* name, Params DeviceParams::*member) {
+  return model_type(name, member, [](const Params& p, const std::string& path, const PiecewiseTable*) {
+    check_bounds(p.g_min, p.g_max, path);
+    return std::make_unique<Model>(p);
+  });
+}
+
+std::unique_ptr<DeviceModel> make_neurosim(const NeuroSimParams& p, const std::string& path,
+                                           const PiecewiseTable*) {
+  check_bounds(p.g_min, p.g_max, path);
+  auto a_of = [&](double a, double nl, const char* key) {
+    if (a != 0.0) return a;
+    if (nl == 0.0) return 0.0;  // linear
+    if (!(std::abs(nl) < 10.0))
+      throw ConfigError(join_path(path, key), number_text(nl), "must be in (-10, 10)");
+    return neurosim_a_from_nl(nl);
+  };
+  return std::make_unique<NeuroSimModel>(p, a_of(p.a_ltp, p.nl_ltp, "nl_ltp"),
+                                         a_of(p.a_ltd, p.nl_ltd, "nl_ltd"));
+}
+
+std::unique_ptr<DeviceModel> make_piecewise(const PiecewiseParams& p, const std::string& path,
+                                            const PiecewiseTable* table) {
+  if (table) return std::make_unique<PiecewiseModel>(p, *table, path);
+  if (p.file.empty()) throw ConfigError(join_path(path, "file"), "\"\"", "must name the pulse-response CSV");
+  return std::make_unique<PiecewiseModel>(p, load_piecewise_csv(p.file), path);
+}
+
+/// A memristor compact model (devices/memristor.h), made by its own factory.
+template <class Params>
+DeviceModelType memristor_type(const char* name, Params DeviceParams::*member,
+                               std::unique_ptr<DeviceModel> (*make)(const Params&, const std::string&)) {
+  return model_type(name, member, [make](const Params& p, const std::string& path, const PiecewiseTable*) {
+    return make(p, path);
+  });
+}
+
+}  // namespace
+
+const std::vector<DeviceModelType>& device_model_types() {
+  static const std::vector<DeviceModelType> types = {
+      bounded_type<IdealModel>("ideal", &DeviceParams::ideal),
+      bounded_type<ConstantStepModel>("constant-step", &DeviceParams::constant_step),
+      bounded_type<LinearStepModel>("linear-step", &DeviceParams::linear_step),
+      bounded_type<SoftBoundsModel>("soft-bounds", &DeviceParams::soft_bounds),
+      bounded_type<ExpStepModel>("exp-step", &DeviceParams::exp_step),
+      bounded_type<PowStepModel>("pow-step", &DeviceParams::pow_step),
+      model_type("neurosim", &DeviceParams::neurosim, make_neurosim),
+      model_type("piecewise", &DeviceParams::piecewise, make_piecewise),
+      memristor_type("hp", &DeviceParams::hp, make_hp_model),
+      memristor_type("vteam", &DeviceParams::vteam, make_vteam_model),
+      memristor_type("yakopcic", &DeviceParams::yakopcic, make_yakopcic_model),
+  };
+  return types;
+}
+
+const std::vector<std::string>& device_model_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& type : device_model_types()) out.push_back(type.name);
+    return out;
+  }();
+  return names;
+}
+
 std::unique_ptr<DeviceModel> make_model(const DeviceParams& d, const std::string& path,
                                         const PiecewiseTable* table) {
-  const std::string& m = d.model;
-  if (m == "ideal") {
-    check_bounds(d.ideal.g_min, d.ideal.g_max, path);
-    return std::make_unique<IdealModel>(d.ideal);
-  }
-  if (m == "constant-step") {
-    check_bounds(d.constant_step.g_min, d.constant_step.g_max, path);
-    return std::make_unique<ConstantStepModel>(d.constant_step);
-  }
-  if (m == "linear-step") {
-    check_bounds(d.linear_step.g_min, d.linear_step.g_max, path);
-    return std::make_unique<LinearStepModel>(d.linear_step);
-  }
-  if (m == "soft-bounds") {
-    check_bounds(d.soft_bounds.g_min, d.soft_bounds.g_max, path);
-    return std::make_unique<SoftBoundsModel>(d.soft_bounds);
-  }
-  if (m == "exp-step") {
-    check_bounds(d.exp_step.g_min, d.exp_step.g_max, path);
-    return std::make_unique<ExpStepModel>(d.exp_step);
-  }
-  if (m == "pow-step") {
-    check_bounds(d.pow_step.g_min, d.pow_step.g_max, path);
-    return std::make_unique<PowStepModel>(d.pow_step);
-  }
-  if (m == "neurosim") {
-    const NeuroSimParams& p = d.neurosim;
-    check_bounds(p.g_min, p.g_max, path);
-    auto a_of = [&](double a, double nl, const char* key) {
-      if (a != 0.0) return a;
-      if (nl == 0.0) return 0.0;  // linear
-      if (!(std::abs(nl) < 10.0))
-        throw ConfigError(join_path(path, key), number_text(nl), "must be in (-10, 10)");
-      return neurosim_a_from_nl(nl);
-    };
-    return std::make_unique<NeuroSimModel>(p, a_of(p.a_ltp, p.nl_ltp, "nl_ltp"),
-                                           a_of(p.a_ltd, p.nl_ltd, "nl_ltd"));
-  }
-  if (m == "piecewise") {
-    if (table) return std::make_unique<PiecewiseModel>(d.piecewise, *table, path);
-    if (d.piecewise.file.empty())
-      throw ConfigError(join_path(path, "file"), "\"\"", "must name the pulse-response CSV");
-    return std::make_unique<PiecewiseModel>(d.piecewise, load_piecewise_csv(d.piecewise.file),
-                                            path);
-  }
-  if (m == "hp") return make_hp_model(d.hp, path);
-  if (m == "vteam") return make_vteam_model(d.vteam, path);
-  if (m == "yakopcic") return make_yakopcic_model(d.yakopcic, path);
-  throw ConfigError(join_path(path, "model"), json_text(json(m)),
-                    "must be one of: " + model_list());
+  for (const auto& type : device_model_types())
+    if (type.name == d.model) return type.make(d, path, table);
+  std::string names;
+  for (const auto& n : device_model_names()) names += (names.empty() ? "" : ", ") + n;
+  throw ConfigError(join_path(path, "model"), json_text(json(d.model)), "must be one of: " + names);
 }
 
 }  // namespace physlearn::devices

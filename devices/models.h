@@ -33,6 +33,7 @@
 ///   yakopcic       for pulse_width seconds, its effect found by integrating the state equation
 ///                  with CVODE; nominal_step is the response at mid-range
 #include <Eigen/Dense>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -145,7 +146,24 @@ struct DeviceParams {
   YakopcicParams yakopcic;
 };
 
-/// Names accepted for DeviceParams::model.
+class DeviceModel;
+struct PiecewiseTable;
+
+/// A registered device model: the value of DeviceParams::model, how its parameters (one member of
+/// DeviceParams) are described, and its factory (`path`: the config path for errors; `table`: a
+/// piecewise table already read, for chips restored from a file).
+struct DeviceModelType {
+  std::string name;
+  std::function<void(Schema&, DeviceParams&)> describe;
+  std::function<std::unique_ptr<DeviceModel>(const DeviceParams&, const std::string& path,
+                                             const PiecewiseTable* table)>
+      make;
+};
+
+/// Every device model, in registration order (devices/models.cpp: one entry each).
+const std::vector<DeviceModelType>& device_model_types();
+
+/// Names accepted for DeviceParams::model (device_model_types' names).
 const std::vector<std::string>& device_model_names();
 
 void describe(Schema& schema, IdealParams& params);
