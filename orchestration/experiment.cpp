@@ -19,6 +19,10 @@ using namespace learning;  // the learning objects this file runs
 
 using learning::Rule;
 
+learning::RuleSettings rule_settings(const LearningParams& p) {
+  return {p.rule, p.variant, p.beta, p.eta};
+}
+
 void describe(Schema& s, LearningParams& p) {
   std::string rules_doc = "learning rule:";
   for (const Rule& r : rules()) rules_doc += " " + r.name + " (" + r.doc + ");";

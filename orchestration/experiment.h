@@ -12,6 +12,7 @@
 #include "data/dataset.h"
 #include "devices/chip.h"
 #include "learning/controller.h"
+#include "learning/rule.h"
 #include "orchestration/transfer.h"
 #include "solvers/equilibrium.h"
 
@@ -46,6 +47,10 @@ struct LearningParams {
 };
 
 void describe(Schema& schema, LearningParams& params);
+
+/// What the learning section says to the rule registry (learning/rule.h): the one place that
+/// maps the section's keys to RuleSettings.
+learning::RuleSettings rule_settings(const LearningParams& params);
 
 /// The "output" section.
 struct OutputParams {

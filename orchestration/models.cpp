@@ -24,10 +24,6 @@ OptimizerSettings optimizer_settings(const LearningParams& lp, std::vector<doubl
   return {lp.momentum, std::move(lr_weights), std::move(lr_biases), lp.lr_decay};
 }
 
-RuleSettings rule_settings(const LearningParams& lp) {
-  return {lp.rule, lp.variant, lp.beta, lp.eta};
-}
-
 }  // namespace
 
 bool fused_model_applies(const ExperimentConfig& config, std::string* reason) {

@@ -83,7 +83,7 @@ std::vector<Probe> default_probes(const circuits::LayeredNetwork& net) {
 /// The phases simulate runs: the experiment's rule's plan; EP's (with the experiment's variant
 /// and beta) for a rule that runs no contrast of phases (exact, backprop).
 learning::PhasePlan plan_of(const LearningParams& lp) {
-  learning::RuleSettings settings{lp.rule, lp.variant, lp.beta, lp.eta};
+  learning::RuleSettings settings = rule_settings(lp);
   const learning::Rule& rule = learning::find_rule(lp.rule, "learning.rule");
   if (rule.digital || rule.plan(settings).phases.size() < 2) settings.rule = "ep";
   return learning::make_plan(settings);
