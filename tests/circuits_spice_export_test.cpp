@@ -210,7 +210,7 @@ TEST_CASE("spice export: stand-alone ngspice -b runs the netlist unchanged") {
     o.vntol = 1e-12;
     o.abstol = 1e-15;
     const auto values = run_ngspice(write_spice_netlist(c, o), "diodes");
-    if (values.empty()) return;
+    if (values.empty()) PHYSLEARN_SKIP("ngspice not installed (Debian package ngspice)");
     for (int k = 0; k < 2; ++k) {
       const Diode& d = c.list<physlearn::circuits::Diode>()[static_cast<std::size_t>(k)];
       const double g = c.list<physlearn::circuits::Conductance>()[static_cast<std::size_t>(k)].g;
