@@ -1,6 +1,7 @@
 #pragma once
 /// `physlearn bench CASE EXPERIMENT.json [--repeats N] [--samples N] [--epochs N]
-/// [--hidden a,b,...] [--set key=value ...]`: timings printed as one JSON object on stdout.
+/// [--hidden a,b,...] [--rows R] [--cols C] [--batch B] [--wire OHM] [--sizes a,b,...]
+/// [--memory-limit-gib G] [--ngspice-max-devices N] [--set key=value ...]`: timings printed as one JSON object on stdout.
 ///
 /// Cases and their figures: orchestration/bench.h.
 #include <CLI/CLI.hpp>
@@ -16,6 +17,13 @@ struct BenchOptions {
   int samples = 0;          ///< epoch, roofline, scaling: training samples used (0: the default)
   int epochs = 1;           ///< epoch: epochs timed
   std::vector<int> hidden;  ///< scaling: hidden sizes
+  int rows = 0;             ///< crossbar: rows (0: the default)
+  int cols = 0;             ///< crossbar: columns (0: the default)
+  int batch = 0;            ///< crossbar: samples per batch (0: learning.batch_size)
+  double wire = -1.0;       ///< crossbar: ohm per wire segment (negative: the experiment's)
+  std::vector<int> sizes;   ///< crossbar: square sizes
+  double memory_limit_gib = 4.0;     ///< crossbar: the reduced solver's memory limit
+  long ngspice_max_devices = 16384;  ///< crossbar: ngspice's size limit
   std::vector<std::string> sets;
 };
 

@@ -44,12 +44,6 @@ struct Stopwatch {
   }
 };
 
-/// Peak resident memory of this process so far, in MiB (getrusage: ru_maxrss is in KiB on Linux).
-double peak_resident_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
 
 /// Time to train `model` over the first `samples` samples of `d` in mini-batches, in file order,
 /// by the runner's epoch loop.
@@ -200,20 +194,6 @@ Timing step_time(const ExperimentConfig& config, const data::Dataset& train,
   return best / std::ceil(static_cast<double>(samples) / batch);
 }
 
-/// Least-squares slope of y against x (0 with fewer than two points).
-double slope(const std::vector<double>& x, const std::vector<double>& y) {
-  const double n = static_cast<double>(x.size());
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    sx += x[i];
-    sy += y[i];
-    sxx += x[i] * x[i];
-    sxy += x[i] * y[i];
-  }
-  const double denominator = n * sxx - sx * sx;
-  return denominator > 0.0 ? (n * sxy - sx * sy) / denominator : 0.0;
-}
-
 /// What the step benchmarks (roofline, scaling) time on: the first `samples` training samples
 /// (default: `default_batches` mini-batches), stepped by the fused EP model.
 struct StepData {
@@ -350,9 +330,28 @@ json bench_scaling(ExperimentConfig config, const BenchOptions& options) {
   out.erase("network");
   out["samples"] = data.samples;
   out["points"] = points;
-  out["exponent"] = slope(x, wall);
-  out["exponent_cpu"] = slope(x, cpu);
+  out["exponent"] = least_squares_slope(x, wall);
+  out["exponent_cpu"] = least_squares_slope(x, cpu);
   return out;
+}
+
+double peak_resident_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
+}
+
+double least_squares_slope(const std::vector<double>& x, const std::vector<double>& y) {
+  const double n = static_cast<double>(x.size());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sx += x[i];
+    sy += y[i];
+    sxx += x[i] * x[i];
+    sxy += x[i] * y[i];
+  }
+  const double denominator = n * sxx - sx * sx;
+  return denominator > 0.0 ? (n * sxy - sx * sy) / denominator : 0.0;
 }
 
 json bench(const std::string& name, const ExperimentConfig& config, const BenchOptions& options) {
@@ -360,8 +359,9 @@ json bench(const std::string& name, const ExperimentConfig& config, const BenchO
   if (name == "epoch") return bench_epoch(config, options);
   if (name == "roofline") return bench_roofline(config, options);
   if (name == "scaling") return bench_scaling(config, options);
+  if (name == "crossbar") return bench_crossbar(config, options);
   throw ConfigError("bench", "\"" + name + "\"",
-                    "unknown case (known: spice, epoch, roofline, scaling)");
+                    "unknown case (known: spice, epoch, roofline, scaling, crossbar)");
 }
 
 }  // namespace physlearn::orchestration

@@ -27,6 +27,28 @@
 ///   sweeps are reported but not a converged steady state), native_solver, speedup
 ///   (ngspice_seconds / native_seconds), max_abs_dv (volts, ngspice against that native solver
 ///   over every hidden and output node), and per-solver figures under "solvers".
+/// - "crossbar": today's crossbar solvers (solvers/crossbar_phases.h) on one array: a one-layer
+///   DRN of `rows` input sources (no inverted copy) and `cols` linear outputs (no hidden layer,
+///   hence no diodes), conductances from the experiment's network init clamped to
+///   [learning.g_min, learning.g_max], laid on a crossbar with the experiment's crossbar section
+///   (wire_resistance replaced by `wire` when >= 0; g_unit as the experiment resolves it). Inputs:
+///   a uniform [0, 1] batch seeded by the experiment's seed (never the data set), times
+///   network.input_gain; targets one-hot, sample b's class b mod cols. Keys: rows, cols, devices,
+///   batch, wire_resistance (ohm per segment), solver (crossbar.solver), native_seconds (one
+///   batch, every phase of the experiment's rule: CrossbarSolver::prepare once, run_phase per
+///   phase; the fastest of `repeats`), native_seconds_per_sample, ngspice_seconds (sample 0's free
+///   phase on the lowered crossbar by ngspice in process: load plus op), speedup (ngspice seconds
+///   per sample / native seconds per sample), max_abs_dv (volts over every node of sample 0's free
+///   phase: the native solver against crossbar.solver "newton", or, when the native solver is
+///   Newton, against ngspice), peak_rss_mib (getrusage ru_maxrss). ngspice is skipped above
+///   `ngspice_max_devices` devices (and, with `sizes`, after a size where it took more than
+///   `ngspice_max_seconds`): ngspice_skipped says why; ngspice_largest names the largest size
+///   ("RxC") where it ran in this call. The reduced solver holds dense internal-nodes x terminals
+///   matrices; their bytes are estimated before anything is allocated and above
+///   `memory_limit_gib` the native solver is not run: native_skipped gives the estimate and the
+///   reason. With `sizes`, square arrays of each size: the common keys, "sizes" (the per-size
+///   objects), "exponent" (least-squares slope of log native_seconds against log devices over the
+///   sizes that ran), ngspice_largest and peak_rss_mib.
 #include <string>
 #include <vector>
 
@@ -40,15 +62,35 @@ struct BenchOptions {
   int samples = 0;    ///< training samples used (0: the case's default)
   int epochs = 1;     ///< epoch: epochs timed per model
   std::vector<int> hidden;  ///< scaling: hidden sizes (empty: 128, 256, ..., 8192)
+  int rows = 0;             ///< crossbar: rows (0: cols, or network.inputs when both are 0)
+  int cols = 0;             ///< crossbar: columns (0: rows, or network.outputs when both are 0)
+  int batch = 0;            ///< crossbar: samples per batch (0: learning.batch_size)
+  double wire = -1.0;       ///< crossbar: ohm per wire segment (negative: the experiment's)
+  std::vector<int> sizes;   ///< crossbar: square sizes to run in turn (empty: rows x cols once)
+  double memory_limit_gib = 4.0;      ///< crossbar: refuse the reduced solver above this estimate
+  long ngspice_max_devices = 16384;   ///< crossbar: skip ngspice above this many devices
+  double ngspice_max_seconds = 60.0;  ///< crossbar with sizes: skip ngspice after a slower size
 };
+
+/// Bytes of the dense matrices the reduced crossbar solver (solvers/crossbar_phases.h) holds at
+/// once while it prepares a one-layer rows x cols crossbar: M (internal nodes x terminals), the
+/// dense copy of L_IT and its transpose, and Y (terminals x terminals); internal nodes are two per
+/// device with wires, one more with access resistors.
+double crossbar_reduced_bytes(long rows, long cols, bool wires, bool access);
+
+/// Peak resident memory of this process so far, MiB (getrusage ru_maxrss).
+double peak_resident_mib();
+/// Least-squares slope of y against x (0 with fewer than two distinct x).
+double least_squares_slope(const std::vector<double>& x, const std::vector<double>& y);
 
 json bench_epoch(ExperimentConfig config, const BenchOptions& options);
 json bench_roofline(ExperimentConfig config, const BenchOptions& options);
 json bench_scaling(ExperimentConfig config, const BenchOptions& options);
 json bench_spice(const ExperimentConfig& config, int repeats);
+json bench_crossbar(const ExperimentConfig& config, const BenchOptions& options);
 
-/// The case named `name` ("spice", "epoch", "roofline", "scaling"); a ConfigError at "bench"
-/// for another name.
+/// The case named `name` ("spice", "epoch", "roofline", "scaling", "crossbar"); a ConfigError at
+/// "bench" for another name.
 json bench(const std::string& name, const ExperimentConfig& config, const BenchOptions& options);
 
 }  // namespace physlearn::orchestration

@@ -1,5 +1,5 @@
-// `physlearn bench epoch | roofline | scaling` on a tiny experiment: each prints one valid JSON
-// object with its figures.
+// `physlearn bench epoch | roofline | scaling | crossbar` on a tiny experiment: each prints one
+// valid JSON object with its figures.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -55,4 +55,26 @@ TEST_CASE("bench roofline compares EP steps with matrix products, scaling fits a
       cli_test::physlearn("bench roofline experiments/xor.json --set learning.rule=chl", dir);
   CHECK(bad.status == 1);
   CHECK(bad.err.find("learning.rule") != std::string::npos);
+}
+
+TEST_CASE("bench crossbar parses its options and prints one array's figures") {
+  const json out = bench("crossbar experiments/xor.json --rows 5 --cols 3 --batch 2 --wire 1.5 "
+                         "--repeats 1 --ngspice-max-devices 10",
+                         "crossbar");
+  CHECK(out["case"] == "crossbar");
+  CHECK(out["rows"] == 5);
+  CHECK(out["cols"] == 3);
+  CHECK(out["devices"] == 15);
+  CHECK(out["batch"] == 2);
+  CHECK(out["wire_resistance"] == 1.5);
+  CHECK(out["max_abs_dv"].get<double>() < 1e-8);
+  CHECK(out["ngspice_skipped"] == "above the limit of 10 devices");
+
+  const json sizes =
+      bench("crossbar experiments/xor.json --sizes 2,4 --batch 2 --wire 1 --repeats 1 "
+            "--memory-limit-gib 1e-12",
+            "crossbar_sizes");
+  REQUIRE(sizes["sizes"].size() == 2);
+  CHECK(sizes["sizes"][1].contains("native_skipped"));
+  CHECK(sizes["exponent"].is_null());
 }

@@ -2,7 +2,8 @@
 // report besides time: the figures' structure, each ratio the quotient of the two measured times
 // as reported, the best epoch the fastest of those listed, the models trained as a run trains
 // them (the same test errors), the scaling exponent the fit of the reported points, bench spice's
-// choice of native solver; errors. No time is compared with anything.
+// choice of native solver, bench crossbar's keys, agreement with Newton and memory refusal;
+// errors. No time is compared with anything.
 #include <doctest/doctest.h>
 
 #include <sys/resource.h>
@@ -158,7 +159,7 @@ TEST_CASE("bench spice: the native figure is the faster converged solver's, spee
 TEST_CASE("bench: an unknown case names bench, a step case refuses a solver tolerance") {
   const ExperimentConfig config = xor_experiment(1);
   CHECK_THROWS_WITH_AS(bench("latency", config, BenchOptions{}),
-                       "bench: \"latency\": unknown case (known: spice, epoch, roofline, scaling)",
+                       "bench: \"latency\": unknown case (known: spice, epoch, roofline, scaling, crossbar)",
                        ConfigError);
   /// roofline and scaling count fixed sweeps.
   BenchOptions options;
@@ -170,4 +171,115 @@ TEST_CASE("bench: an unknown case names bench, a step case refuses a solver tole
   CHECK_THROWS_WITH_AS(
       bench("roofline", xor_experiment(1, {"solver.tolerance=1e-6"}), options),
       doctest::Contains("solver.tolerance"), ConfigError);
+}
+
+TEST_CASE("bench crossbar: every key, devices rows x cols, the native phase agrees with Newton") {
+  BenchOptions options;
+  options.repeats = 1;
+  options.rows = 8;
+  options.cols = 6;
+  options.batch = 4;
+  options.wire = 2.0;
+  const json out = bench("crossbar", xor_experiment(1), options);
+  for (const char* key :
+       {"case", "rows", "cols", "devices", "batch", "wire_resistance", "solver", "native_seconds",
+        "native_seconds_per_sample", "ngspice_seconds", "speedup", "max_abs_dv", "peak_rss_mib",
+        "ngspice_largest", "reference", "ngspice_max_abs_dv", "native_memory_estimate_bytes"}) {
+    CAPTURE(key);
+    CHECK(out.contains(key));
+  }
+  CHECK(out["case"] == "crossbar");
+  CHECK(out["rows"] == 8);
+  CHECK(out["cols"] == 6);
+  CHECK(out["devices"] == 48);
+  CHECK(out["batch"] == 4);
+  CHECK(out["wire_resistance"] == 2.0);
+  CHECK(out["solver"] == "reduced");
+  CHECK(out["rule"] == "ep-centered");
+  CHECK(out["phases"] == 3);
+  CHECK_FALSE(out.contains("native_skipped"));
+  CHECK_FALSE(out.contains("ngspice_skipped"));
+  CHECK(out["ngspice_largest"] == "8x6");
+  /// By hand: 8 sources and 6 outputs, two wire nodes per device.
+  CHECK(out["nodes"] == 8 + 6 + 2 * 48);
+  CHECK(out["native_memory_estimate_bytes"].get<double>() ==
+        8.0 * (3.0 * 96.0 * 14.0 + 14.0 * 14.0));
+  CHECK(out["reference"] == "newton");
+  CHECK(out["max_abs_dv"].get<double>() < 1e-8);
+  CHECK(out["native_seconds_per_sample"].get<double>() == out["native_seconds"].get<double>() / 4);
+  CHECK(out["speedup"].get<double>() == out["ngspice_seconds"].get<double>() /
+                                            out["native_seconds_per_sample"].get<double>());
+  CHECK(out["peak_rss_mib"].get<double>() > 0.0);
+}
+
+TEST_CASE("bench crossbar: the memory estimate refuses a size before allocating, sizes fit") {
+  BenchOptions options;
+  options.repeats = 1;
+  options.batch = 2;
+  options.wire = 1.0;
+  SUBCASE("a tiny limit refuses the native solver, ngspice still runs") {
+    options.rows = 8;
+    options.cols = 6;
+    options.memory_limit_gib = 1e-9;
+    const json out = bench("crossbar", xor_experiment(1), options);
+    REQUIRE(out.contains("native_skipped"));
+    CHECK(out["native_skipped"]["estimated_bytes"] == out["native_memory_estimate_bytes"]);
+    CHECK(out["native_skipped"]["limit_gib"] == 1e-9);
+    CHECK(out["native_seconds"].is_null());
+    CHECK(out["max_abs_dv"].is_null());
+    CHECK(out["speedup"].is_null());
+    CHECK(out["ngspice_seconds"].get<double>() > 0.0);
+  }
+  SUBCASE("1024 x 1024 is refused at the default 4 GiB, ngspice above its device limit") {
+    options.rows = 1024;
+    options.cols = 1024;
+    const json out = bench("crossbar", xor_experiment(1), options);
+    CHECK(out["devices"] == 1048576);
+    REQUIRE(out.contains("native_skipped"));
+    CHECK(out["native_skipped"]["estimated_bytes"].get<double>() ==
+          crossbar_reduced_bytes(1024, 1024, true, false));
+    CHECK(out["native_skipped"]["estimated_gib"].get<double>() > 4.0);
+    CHECK(out["native_seconds"].is_null());
+    CHECK(out["ngspice_skipped"] == "above the limit of 16384 devices");
+    CHECK(out["ngspice_largest"].is_null());
+  }
+  SUBCASE("sizes: one object per size, the exponent the fit of the sizes that ran") {
+    options.sizes = {3, 5, 9};
+    const json out = bench("crossbar", xor_experiment(1), options);
+    REQUIRE(out["sizes"].size() == 3);
+    std::vector<double> x, y;
+    for (std::size_t k = 0; k < 3; ++k) {
+      const json& s = out["sizes"][k];
+      CHECK(s["rows"] == options.sizes[k]);
+      CHECK(s["cols"] == options.sizes[k]);
+      CHECK(s["max_abs_dv"].get<double>() < 1e-8);
+      x.push_back(std::log(s["devices"].get<double>()));
+      y.push_back(std::log(s["native_seconds"].get<double>()));
+    }
+    CHECK(out["ngspice_largest"] == "9x9");
+    const double mx = (x[0] + x[1] + x[2]) / 3.0, my = (y[0] + y[1] + y[2]) / 3.0;
+    double sxy = 0.0, sxx = 0.0;
+    for (std::size_t k = 0; k < 3; ++k) {
+      sxy += (x[k] - mx) * (y[k] - my);
+      sxx += (x[k] - mx) * (x[k] - mx);
+    }
+    CHECK(out["exponent"].get<double>() == doctest::Approx(sxy / sxx).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("bench crossbar: errors name the option") {
+  BenchOptions options;
+  options.repeats = 1;
+  /// xor.json has no crossbar section: --wire is needed.
+  CHECK_THROWS_WITH_AS(bench("crossbar", xor_experiment(1), options),
+                       doctest::Contains("needs a crossbar section in the experiment or --wire"),
+                       ConfigError);
+  options.wire = 1.0;
+  options.sizes = {4, 0};
+  CHECK_THROWS_WITH_AS(bench("crossbar", xor_experiment(1), options),
+                       doctest::Contains("--sizes"), ConfigError);
+  options.sizes.clear();
+  options.batch = -1;
+  CHECK_THROWS_WITH_AS(bench("crossbar", xor_experiment(1), options),
+                       doctest::Contains("--batch"), ConfigError);
 }
