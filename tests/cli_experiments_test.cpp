@@ -19,37 +19,50 @@
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-/// Every file under experiments/, found by globbing: an experiment is run shortened (1 epoch;
-/// Fashion-MNIST: 1000 training and 200 test samples); a study (a "base" key) is loaded, which
-/// validates the configuration of every one of its runs, and its first and last runs (two
-/// different points) are run shortened the same way; any other file is a device table that the
-/// devices' reader loads. One short epoch already learns something: better than chance (90%)
-/// test error, except at a study's last point, which may be one that does not learn (the
-/// tutorial's 16 levels with cycle-to-cycle noise collapse to chance, as the README says).
-TEST_CASE("every file under experiments/ is loaded and runs shortened") {
-  if (!physlearn_test::have_fashion_mnist())
-    PHYSLEARN_SKIP("Fashion-MNIST not installed (dataset-fashion-mnist)");
-  auto dir = cli_test::scratch("cli_experiments");
-  const std::string shortened =
-      " --quiet --set learning.epochs=1 --set data.train_size=1000 --set data.test_size=200";
-  auto run_shortened = [&](const std::string& file, const std::string& label, bool learns) {
-    const std::string out = (dir / label).string();
-    auto r = cli_test::physlearn("run '" + file + "'" + shortened + " --out '" + out + "'", dir);
-    REQUIRE_MESSAGE(r.status == 0, r.err);
-    const json results = json::parse(cli_test::slurp(out + "/results.json"));
-    CHECK(results["complete"] == true);
-    CHECK(results["epochs"].size() == 1);
-    const double test_error = results["final"]["test_error"];
-    CHECK(std::isfinite(results["final"]["test_loss"].get<double>()));
-    CHECK(test_error >= 0.0);
-    CHECK(test_error <= 1.0);
-    if (learns) CHECK(test_error < 0.8);
-  };
+namespace {
+
+/// The files under experiments/, found by globbing, in name order.
+std::vector<fs::path> experiment_files() {
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator("experiments")) files.push_back(entry.path());
   std::sort(files.begin(), files.end());
-  int experiments = 0, studies = 0, tables = 0;
-  for (const fs::path& file : files) {
+  return files;
+}
+
+/// A study file holds a "base" experiment; an experiment file does not.
+bool is_study(const fs::path& file) {
+  return json::parse(cli_test::slurp(file)).contains("base");
+}
+
+/// Runs `file` shortened (1 epoch; Fashion-MNIST: 1000 training and 200 test samples) into
+/// dir/label and checks the run completed with finite figures; `learns`: one short epoch already
+/// beats chance (90% test error) clearly.
+void run_shortened(const fs::path& dir, const std::string& file, const std::string& label, bool learns) {
+  const std::string out = (dir / label).string();
+  auto r = cli_test::physlearn("run '" + file + "' --quiet --set learning.epochs=1 "
+                               "--set data.train_size=1000 --set data.test_size=200 --out '" + out + "'",
+                               dir);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const json results = json::parse(cli_test::slurp(out + "/results.json"));
+  CHECK(results["complete"] == true);
+  CHECK(results["epochs"].size() == 1);
+  const double test_error = results["final"]["test_error"];
+  CHECK(std::isfinite(results["final"]["test_loss"].get<double>()));
+  CHECK(test_error >= 0.0);
+  CHECK(test_error <= 1.0);
+  if (learns) CHECK(test_error < 0.8);
+}
+
+}  // namespace
+
+/// Every experiment file (no "base" key) runs shortened and learns something; every other file
+/// that is not JSON is a device table that the devices' reader loads.
+TEST_CASE("every experiment file under experiments/ runs shortened") {
+  if (!physlearn_test::have_fashion_mnist())
+    PHYSLEARN_SKIP("Fashion-MNIST not installed (dataset-fashion-mnist)");
+  const fs::path dir = cli_test::scratch("cli_experiments");
+  int experiments = 0, tables = 0;
+  for (const fs::path& file : experiment_files()) {
     CAPTURE(file);
     if (file.extension() != ".json") {
       REQUIRE(file.extension() == ".csv");
@@ -57,26 +70,36 @@ TEST_CASE("every file under experiments/ is loaded and runs shortened") {
       CHECK(table.pot_g.size() >= 2);
       CHECK(table.dep_g.size() >= 2);
       ++tables;
-      continue;
-    }
-    const json content = json::parse(cli_test::slurp(file));
-    if (!content.contains("base")) {
-      run_shortened(file.string(), file.stem().string(), true);
+    } else if (!is_study(file)) {
+      run_shortened(dir, file.string(), file.stem().string(), true);
       ++experiments;
-      continue;
     }
+  }
+  CHECK(experiments >= 8);
+  CHECK(tables >= 1);
+}
+
+/// Every study file (a "base" key) is loaded, which validates the configuration of every one of
+/// its runs, and its first and last runs (two different points) run shortened. The last point
+/// may be one that does not learn (the tutorial's 16 levels with cycle-to-cycle noise collapse
+/// to chance, as the README says), so only the first must beat chance.
+TEST_CASE("every study file under experiments/ is loaded and its first and last runs run shortened") {
+  if (!physlearn_test::have_fashion_mnist())
+    PHYSLEARN_SKIP("Fashion-MNIST not installed (dataset-fashion-mnist)");
+  const fs::path dir = cli_test::scratch("cli_studies");
+  int studies = 0;
+  for (const fs::path& file : experiment_files()) {
+    if (file.extension() != ".json" || !is_study(file)) continue;
+    CAPTURE(file);
     const auto study = physlearn::orchestration::load_study(file.string());
     REQUIRE(!study.runs.empty());
     for (std::size_t r : {std::size_t{0}, study.runs.size() - 1}) {
       const std::string label = file.stem().string() + "-" + std::to_string(r);
       const fs::path experiment = dir / (label + ".json");
       std::ofstream(experiment) << study.runs[r].config.dump(2);
-      run_shortened(experiment.string(), label, r == 0);
+      run_shortened(dir, experiment.string(), label, r == 0);
     }
     ++studies;
   }
-  CHECK(experiments >= 8);
   CHECK(studies >= 3);
-  CHECK(tables >= 1);
 }
-
