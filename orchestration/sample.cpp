@@ -41,6 +41,8 @@ InitialSample initial_sample(const ExperimentConfig& config, int sample, const s
 
 std::string sample_netlist(const ExperimentConfig& config, const std::string& file, int sample,
                            const std::string& phase) {
+  if (phase != "free" && phase != "nudged")
+    throw ConfigError("--phase", "\"" + phase + "\"", "must be one of: free, nudged");
   const InitialSample s = initial_sample(config, sample, "export-spice");
   circuits::LoweredNetwork lowered = s.lowered();
   circuits::Circuit& circuit = lowered.circuit;

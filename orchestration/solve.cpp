@@ -59,6 +59,8 @@ bool is_json_file(const std::string& file) {
 
 void solve_circuit_file(const std::string& file, const std::string& backend, const std::string& out,
                         std::ostream& report, std::ostream& warnings) {
+  if (backend != "native" && backend != "ngspice")
+    throw ConfigError("--backend", "\"" + backend + "\"", "must be one of: native, ngspice");
   circuits::Circuit circuit;
   solvers::NewtonOptions newton;
   std::optional<circuits::SpiceTran> tran;

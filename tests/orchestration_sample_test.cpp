@@ -168,6 +168,9 @@ TEST_CASE("initial_sample and sample_netlist: a sample outside the training set 
                        doctest::Contains("bench spice: --sample -1: must be in [0, 3]"), Error);
   CHECK_THROWS_WITH_AS(sample_netlist(config, "experiments/xor.json", 7, "free"),
                        doctest::Contains("export-spice: --sample 7: must be in [0, 3]"), Error);
+  /// A phase other than free or nudged is named.
+  CHECK_THROWS_WITH_AS(sample_netlist(config, "experiments/xor.json", 0, "clamped"),
+                       "--phase: \"clamped\": must be one of: free, nudged", ConfigError);
   /// A network other than a DRN is named at network.type (no such type loads from a file; set
   /// here on the struct).
   ExperimentConfig other = config;

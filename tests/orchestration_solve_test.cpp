@@ -158,6 +158,9 @@ TEST_CASE("solve_circuit_file: errors name the backend, the file, the JSON path 
   CHECK_THROWS_WITH_AS(solve(tran, "ngspice", (dir / "out").string()),
                        "solve: a .tran netlist runs on --backend native only", Error);
   CHECK_FALSE(fs::exists(dir / "out"));
+  /// An unknown backend is named, before the file is read.
+  CHECK_THROWS_WITH_AS(solve(tran, "xyce", (dir / "out").string()),
+                       "--backend: \"xyce\": must be one of: native, ngspice", ConfigError);
   /// A JSON mistake names its path under "circuit".
   const fs::path negative = write(dir / "negative.json", R"({"circuit": {"elements": [
     {"type": "voltage_source", "name": "V1", "nodes": ["in", "0"], "volts": 1.0},
