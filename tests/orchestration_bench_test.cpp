@@ -26,11 +26,7 @@ using orchestration_test::xor_experiment;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("physlearn_test_orchestration_bench_" + name);
-  fs::remove_all(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return orchestration_test::scratch("bench", name); }
 
 }  // namespace
 

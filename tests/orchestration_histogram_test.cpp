@@ -25,13 +25,7 @@ using orchestration_test::xor_experiment;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("physlearn_test_orchestration_histogram_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return orchestration_test::scratch("histogram", name, true); }
 
 /// A model whose conductances are the matrices it is given (nothing else is used).
 class FixedConductances final : public learning::Model {

@@ -23,11 +23,7 @@ using orchestration_test::xor_experiment;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("physlearn_test_orchestration_plan_" + name);
-  fs::remove_all(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return orchestration_test::scratch("plan", name); }
 
 }  // namespace
 

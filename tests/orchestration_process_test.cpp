@@ -25,12 +25,7 @@ using orchestration_test::slurp;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("physlearn_test_orchestration_process_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return orchestration_test::scratch("process", name, true); }
 
 /// Runs `script` with /bin/sh -c into `log` and waits: the raw waitpid status.
 int run_shell(const std::string& script, const fs::path& log, bool append) {

@@ -2,6 +2,8 @@
 // solver's phases, beside the digital network's multiply-accumulates; a failing phase named.
 #include <doctest/doctest.h>
 
+#include "orchestration_support.h"
+
 #include <filesystem>
 #include <string>
 
@@ -25,11 +27,7 @@ orchestration::ExperimentConfig xor_transient(std::vector<std::string> overrides
                                    overrides);
 }
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("physlearn_test_orchestration_runner_" + name);
-  fs::remove_all(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return orchestration_test::scratch("runner", name); }
 
 }  // namespace
 

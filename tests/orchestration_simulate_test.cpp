@@ -28,11 +28,7 @@ using orchestration_test::xor_experiment;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("physlearn_test_orchestration_simulate_" + name);
-  fs::remove_all(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return orchestration_test::scratch("simulate", name); }
 
 /// Every hidden and output node of xor.json's 4-16-2 network, in layer order.
 std::string all_nodes() {

@@ -23,12 +23,7 @@ using orchestration_test::slurp;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("physlearn_test_orchestration_solve_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return orchestration_test::scratch("solve", name, true); }
 
 fs::path write(const fs::path& file, const std::string& text) {
   std::ofstream(file) << text;

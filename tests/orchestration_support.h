@@ -10,6 +10,18 @@
 
 namespace orchestration_test {
 
+/// A folder for test file `file`'s case `name` under the temporary folder, removed if it was
+/// there (physlearn_test_orchestration_<file>_<name>: unique across test files, which ctest runs
+/// in parallel); `create`: made empty.
+inline std::filesystem::path scratch(const std::string& file, const std::string& name,
+                                     bool create = false) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("physlearn_test_orchestration_" + file + "_" + name);
+  std::filesystem::remove_all(dir);
+  if (create) std::filesystem::create_directories(dir);
+  return dir;
+}
+
 /// The whole text of `file` ("" when it cannot be read).
 inline std::string slurp(const std::filesystem::path& file) {
   std::ifstream in(file);
