@@ -1,5 +1,6 @@
 #include "circuits/crossbar.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "circuits/elements/conductance.h"
@@ -23,9 +24,20 @@ void describe(Schema& schema, CrossbarParams& params) {
   schema.field("row_pairs", params.row_pairs,
                "input rows of a differential pair: blocked (x..., -x...) or interleaved")
       .one_of({"blocked", "interleaved"});
+  schema.field("tile_rows", params.tile_rows,
+               "rows per crossbar tile; a larger layer is split over several tiles (0: no limit)")
+      .min(0);
+  schema.field("tile_cols", params.tile_cols,
+               "columns per crossbar tile; a larger layer is split over several tiles (0: no limit)")
+      .min(0);
+  schema.field("summing_resistance", params.summing_resistance,
+               "resistance between each tile column and its neuron (0: ideal current sum)")
+      .unit("ohm")
+      .min(0.0);
   schema.field("solver", params.solver,
-               "reduced: exact Kron reduction of the wires per mini-batch; newton: full circuit per sample")
-      .one_of({"reduced", "newton"});
+               "sparse: sparse Cholesky of the wire network per mini-batch; dense: Kron reduction "
+               "with dense matrices (small arrays); newton: full circuit per sample")
+      .one_of({"sparse", "dense", "newton"});
 }
 
 namespace {
@@ -47,6 +59,13 @@ LoweredCrossbar lower_to_crossbar(const LayeredNetwork& net, const CrossbarParam
     throw ConfigError("crossbar.access_resistance", cat(params.access_resistance), "must be >= 0 ohm");
   if (!(g_unit > 0.0) || !std::isfinite(g_unit))
     throw ConfigError("crossbar.g_unit", cat(g_unit), "must be > 0 S");
+  if (params.tile_rows < 0)
+    throw ConfigError("crossbar.tile_rows", cat(params.tile_rows), "must be >= 0 (0: no limit)");
+  if (params.tile_cols < 0)
+    throw ConfigError("crossbar.tile_cols", cat(params.tile_cols), "must be >= 0 (0: no limit)");
+  if (!(params.summing_resistance >= 0.0) || !std::isfinite(params.summing_resistance))
+    throw ConfigError("crossbar.summing_resistance", cat(params.summing_resistance),
+                      "must be >= 0 ohm (0: ideal current sum)");
   if (params.row_pairs != "blocked" && params.row_pairs != "interleaved")
     throw ConfigError("crossbar.row_pairs", "\"" + params.row_pairs + "\"",
                       "must be one of: blocked, interleaved");
@@ -62,17 +81,38 @@ LoweredCrossbar lower_to_crossbar(const LayeredNetwork& net, const CrossbarParam
   // Network units: a resistance R ohm is the conductance 1 / (R g_unit).
   const double g_wire = wires ? 1.0 / (params.wire_resistance * g_unit) : 0.0;
   const double g_access = access ? 1.0 / (params.access_resistance * g_unit) : 0.0;
+  const bool summing = params.summing_resistance > 0.0;
+  const double g_summing = summing ? 1.0 / (params.summing_resistance * g_unit) : 0.0;
 
   std::vector<Conductance> extra;
   std::size_t e = 0;
   for (int l = 0; l < net.num_weight_layers(); ++l) {
     const int n = net.sizes[l], m = net.sizes[l + 1];
     const std::string tag = "X" + std::to_string(l) + "_";
+    // Tile sizes of this layer: a tile's first column starts at the row's driver, its last row
+    // ends at the neuron (or the tile's summing resistor).
+    const int tr = params.tile_rows > 0 ? std::min(params.tile_rows, n) : n;
+    const int tc = params.tile_cols > 0 ? std::min(params.tile_cols, m) : m;
+    const int row_blocks = (n + tr - 1) / tr, col_blocks = (m + tc - 1) / tc;
+    out.tiles.push_back(row_blocks * col_blocks);
     // Cell nodes of the wires, by physical row p and column i (none when wires are ideal).
     std::vector<int> row_node, col_node;  // p * m + i
     std::vector<int> driver(n), neuron(m);
     for (int j = 0; j < n; ++j) driver[row_position(net, params, l, j)] = conductances[e + static_cast<std::size_t>(j) * m].a;
     for (int i = 0; i < m; ++i) neuron[i] = conductances[e + static_cast<std::size_t>(i)].b;
+    // Where each tile column ends: the neuron, or a summing node tied to it by a resistor.
+    std::vector<int> column_end(static_cast<std::size_t>(row_blocks) * m);
+    for (int a = 0; a < row_blocks; ++a)
+      for (int i = 0; i < m; ++i) {
+        int end = neuron[i];
+        if (summing) {
+          const std::string name = std::to_string(a) + "_" + std::to_string(i);
+          end = c.add_node(tag + "s" + name);
+          extra.push_back({tag + "S" + name, end, neuron[i], g_summing, false});
+          ++out.num_summing_resistors;
+        }
+        column_end[static_cast<std::size_t>(a) * m + i] = end;
+      }
     if (wires) {
       row_node.resize(static_cast<std::size_t>(n) * m);
       col_node.resize(static_cast<std::size_t>(n) * m);
@@ -89,8 +129,10 @@ LoweredCrossbar lower_to_crossbar(const LayeredNetwork& net, const CrossbarParam
       for (int p = 0; p < n; ++p)
         for (int i = 0; i < m; ++i) {
           const std::string cell = std::to_string(p) + "_" + std::to_string(i);
-          segment("wr" + cell, i == 0 ? driver[p] : row_node[p * m + i - 1], row_node[p * m + i]);
-          segment("wc" + cell, col_node[p * m + i], p == n - 1 ? neuron[i] : col_node[(p + 1) * m + i]);
+          const bool first_column = i % tc == 0, last_row = (p + 1) % tr == 0 || p == n - 1;
+          segment("wr" + cell, first_column ? driver[p] : row_node[p * m + i - 1], row_node[p * m + i]);
+          segment("wc" + cell, col_node[p * m + i],
+                  last_row ? column_end[static_cast<std::size_t>(p / tr) * m + i] : col_node[(p + 1) * m + i]);
         }
     }
     std::vector<std::pair<int, int>> devices;
@@ -100,7 +142,8 @@ LoweredCrossbar lower_to_crossbar(const LayeredNetwork& net, const CrossbarParam
       for (int i = 0; i < m; ++i, ++e) {
         Conductance& device = conductances[e];
         int row_side = wires ? row_node[p * m + i] : device.a;
-        const int col_side = wires ? col_node[p * m + i] : device.b;
+        const int col_side = wires ? col_node[p * m + i]
+                                   : column_end[static_cast<std::size_t>(p / tr) * m + i];
         if (access) {
           const int mid = c.add_node(tag + "m" + std::to_string(p) + "_" + std::to_string(i));
           extra.push_back({tag + "A" + std::to_string(p) + "_" + std::to_string(i), row_side, mid,

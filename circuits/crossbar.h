@@ -32,6 +32,12 @@
 /// DRN's own order) puts all inverted rows after the direct ones. The layout changes which devices
 /// see which wire length, not the network.
 ///
+/// Tiles (tile_rows, tile_cols): chips hold a large layer on several arrays. Tile (a, b) of a layer
+/// holds physical rows [a R, a R + R) and columns [b C, b C + C); each of its rows starts at the
+/// row's driver with its own first segment, each of its columns ends at the neuron with its own
+/// last segment, directly (an ideal current sum: the tiles' partial column currents add at the
+/// neuron node) or through `summing_resistance`. The wires of different tiles never touch.
+///
 /// Units: the circuit is in network units like the DRN (conductance unit g_unit siemens, volts);
 /// wire and access resistances are given in ohm and converted with g_unit.
 #include <string>
@@ -49,10 +55,20 @@ struct CrossbarParams {
   /// Siemens per network unit of conductance; 0: chip.g_unit when a chip is given, else 1e-4.
   double g_unit = 0.0;
   std::string row_pairs = "blocked";  ///< input rows: "blocked" (x..., -x...) or "interleaved"
-  /// How the phases are solved: "reduced" (exact Kron reduction of the wires onto the neurons,
-  /// once per mini-batch, then a small active-set solve per sample) or "newton" (Newton on the
-  /// full circuit for every sample; the reference, much slower).
-  std::string solver = "reduced";
+  /// Tiles: a weight layer with more rows than tile_rows or more columns than tile_cols is split
+  /// over several crossbars of at most tile_rows x tile_cols devices (0: no limit), each with its
+  /// own wires (tiles of a row block are driven side by side from the row's driver, tiles of a
+  /// column block sum their column currents at the neuron).
+  int tile_rows = 0;
+  int tile_cols = 0;
+  /// How a tile's column meets its neuron: 0, an ideal current sum (the column's last wire
+  /// segment ends at the neuron node); > 0, through this resistance (ohm) per tile column.
+  double summing_resistance = 0.0;
+  /// How the phases are solved (solvers/crossbar_phases.h), all exact: "sparse" (a sparse
+  /// Cholesky factorisation of the wire network per mini-batch; memory grows with the devices),
+  /// "dense" (the Kron reduction with dense wire-nodes x terminals matrices; small arrays only) or
+  /// "newton" (Newton on the full circuit for every sample; the reference, much slower).
+  std::string solver = "sparse";
 };
 
 void describe(Schema& schema, CrossbarParams& params);
@@ -66,6 +82,9 @@ struct LoweredCrossbar {
   std::vector<std::vector<std::pair<int, int>>> device_nodes;
   int num_wire_segments = 0;
   int num_access_resistors = 0;
+  int num_summing_resistors = 0;
+  /// Per weight layer, its tiles (row blocks x column blocks; 1 without tiling).
+  std::vector<int> tiles;
 };
 
 /// Lays `net` out on crossbars. `g_unit` is the resolved siemens per network unit. With

@@ -49,9 +49,14 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& options) {
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
   bench->add_option("--memory-limit-gib", options.memory_limit_gib,
-                    "crossbar: skip the reduced solver above this memory estimate")
+                    "crossbar: skip the dense solver (crossbar.solver dense) above this memory "
+                    "estimate")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  bench->add_option("--newton-max-devices", options.newton_max_devices,
+                    "crossbar: no Newton reference on the full circuit above this many devices")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   bench->add_option("--ngspice-max-devices", options.ngspice_max_devices,
                     "crossbar: skip ngspice above this many devices")
       ->capture_default_str()
@@ -75,6 +80,7 @@ int bench_command(const BenchOptions& options) {
   bench.sizes = options.sizes;
   bench.memory_limit_gib = options.memory_limit_gib;
   bench.ngspice_max_devices = options.ngspice_max_devices;
+  bench.newton_max_devices = options.newton_max_devices;
   std::cout << orchestration::bench(options.case_name, config, bench).dump(2) << "\n";
   return 0;
 }

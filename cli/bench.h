@@ -24,6 +24,7 @@ struct BenchOptions {
   std::vector<int> sizes;   ///< crossbar: square sizes
   double memory_limit_gib = 4.0;     ///< crossbar: the reduced solver's memory limit
   long ngspice_max_devices = 16384;  ///< crossbar: ngspice's size limit
+  long newton_max_devices = 300000;  ///< crossbar: the Newton reference's size limit
   std::vector<std::string> sets;
 };
 

@@ -17,11 +17,17 @@ CrossbarExecutor::CrossbarExecutor(const circuits::LayeredNetwork& net,
 
 void CrossbarExecutor::predict(const circuits::LayeredNetwork& net,
                                const Eigen::MatrixXd& input_voltages, Eigen::MatrixXd& outputs) {
+  free_phase(net, input_voltages, outputs, false);
+}
+
+void CrossbarExecutor::free_phase(const circuits::LayeredNetwork& net,
+                                  const Eigen::MatrixXd& input_voltages, Eigen::MatrixXd& outputs,
+                                  bool device_squares) {
   states_.resize(std::max<std::size_t>(states_.size(), 1));
   solver_.prepare(net, input_voltages);
   solver_.run_phase(
       net, input_voltages, [](Eigen::Index) { return solvers::CrossbarDrive{}; }, nullptr,
-      states_[0]);
+      states_[0], device_squares);
   outputs.resize(input_voltages.rows(), net.num_outputs());
   for (Eigen::Index b = 0; b < input_voltages.rows(); ++b)
     outputs.row(b) = solver_.outputs(states_[0], b);
@@ -34,7 +40,7 @@ void CrossbarExecutor::direction(const PhasePlan& plan, const circuits::LayeredN
   check_crossbar_plan(plan);
   for (auto& w : direction.weights) w.setZero();
   for (auto& b : direction.biases) b.setZero();
-  predict(net, input_voltages, free_outputs);
+  free_phase(net, input_voltages, free_outputs, plan.a == 0 || plan.b == 0);
   states_.resize(plan.phases.size());
   // The nudged or clamped phases start from the free state: EP nudges by sign beta towards the
   // target, CHL clamps the outputs to the target, CL to o + sign eta (y - o).
@@ -64,7 +70,8 @@ void CrossbarExecutor::direction(const PhasePlan& plan, const circuits::LayeredN
       }
       return d;
     };
-    solver_.run_phase(net, input_voltages, drive, &states_[0], states_[k]);
+    const bool squares = k == plan.a || k == plan.b;
+    solver_.run_phase(net, input_voltages, drive, &states_[0], states_[k], squares);
   }
   const Eigen::Index batch = input_voltages.rows();
   accumulate(net, states_[plan.a], states_[plan.b], batch,
@@ -75,28 +82,24 @@ void CrossbarExecutor::accumulate(const circuits::LayeredNetwork& net,
                                 const solvers::CrossbarStates& a,
                                 const solvers::CrossbarStates& b, Eigen::Index batch,
                                 double scale, ParameterGradient& out) const {
+  // dE/dg of a device is half its squared drop: the solver sums the squares over the batch.
   const auto& layer_nodes = circuit().lowered.layer_nodes;
   for (int l = 0; l < net.num_weight_layers(); ++l) {
-    const auto& devices = circuit().device_nodes[static_cast<std::size_t>(l)];
-    double* w = out.weights[static_cast<std::size_t>(l)].data();
-    const Eigen::Index rows = out.weights[static_cast<std::size_t>(l)].rows();
-    std::size_t k = 0;
-    for (int j = 0; j < net.sizes[static_cast<std::size_t>(l)]; ++j)
-      for (int i = 0; i < net.sizes[static_cast<std::size_t>(l) + 1]; ++i, ++k) {
-        double sum = 0.0;
-        for (Eigen::Index s = 0; s < batch; ++s) {
-          const double da = solver_.potential(a, devices[k].first, s) - solver_.potential(a, devices[k].second, s);
-          const double db = solver_.potential(b, devices[k].first, s) - solver_.potential(b, devices[k].second, s);
-          sum += da * da - db * db;
-        }
-        w[j + i * rows] += scale * 0.5 * sum;  // column-major (j, i)
-      }
+    const std::size_t layer = static_cast<std::size_t>(l);
+    const Eigen::VectorXd& sa = a.device_squares.at(layer);
+    const Eigen::VectorXd& sb = b.device_squares.at(layer);
+    double* w = out.weights[layer].data();
+    const Eigen::Index rows = out.weights[layer].rows();
+    Eigen::Index k = 0;
+    for (int j = 0; j < net.sizes[layer]; ++j)
+      for (int i = 0; i < net.sizes[layer + 1]; ++i, ++k)
+        w[j + i * rows] += scale * 0.5 * (sa(k) - sb(k));  // column-major (j, i)
     if (net.has_biases)
-      for (int i = 0; i < net.sizes[static_cast<std::size_t>(l) + 1]; ++i) {
-        const int node = layer_nodes[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)];
+      for (int i = 0; i < net.sizes[layer + 1]; ++i) {
+        const int node = layer_nodes[layer][static_cast<std::size_t>(i)];
         double sum = 0.0;
         for (Eigen::Index s = 0; s < batch; ++s) sum += solver_.potential(a, node, s) - solver_.potential(b, node, s);
-        out.biases[static_cast<std::size_t>(l)](i) -= scale * sum;
+        out.biases[layer](i) -= scale * sum;
       }
   }
 }

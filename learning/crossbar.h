@@ -36,6 +36,10 @@ class CrossbarExecutor final : public PhaseExecutor {
   const circuits::LoweredCrossbar& circuit() const { return solver_.circuit(); }
 
  private:
+  /// The free phase of every sample from the network's state (prepare included), its outputs
+  /// into `outputs`; with `device_squares`, the devices' squared drops too.
+  void free_phase(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& input_voltages,
+                  Eigen::MatrixXd& outputs, bool device_squares);
   /// Adds scale * (1/2 (dV_a^2 - dV_b^2), -(v_a - v_b)) summed over the batch to `out`.
   void accumulate(const circuits::LayeredNetwork& net, const solvers::CrossbarStates& a,
                   const solvers::CrossbarStates& b, Eigen::Index batch, double scale,

@@ -27,7 +27,7 @@
 ///   sweeps are reported but not a converged steady state), native_solver, speedup
 ///   (ngspice_seconds / native_seconds), max_abs_dv (volts, ngspice against that native solver
 ///   over every hidden and output node), and per-solver figures under "solvers".
-/// - "crossbar": today's crossbar solvers (solvers/crossbar_phases.h) on one array: a one-layer
+/// - "crossbar": the crossbar solvers (solvers/crossbar_phases.h) on one array: a one-layer
 ///   DRN of `rows` input sources (no inverted copy) and `cols` linear outputs (no hidden layer,
 ///   hence no diodes), conductances from the experiment's network init clamped to
 ///   [learning.g_min, learning.g_max], laid on a crossbar with the experiment's crossbar section
@@ -36,17 +36,20 @@
 ///   network.input_gain; targets one-hot, sample b's class b mod cols. Keys: rows, cols, devices,
 ///   batch, wire_resistance (ohm per segment), solver (crossbar.solver), native_seconds (one
 ///   batch, every phase of the experiment's rule: CrossbarSolver::prepare once, run_phase per
-///   phase; the fastest of `repeats`), native_seconds_per_sample, ngspice_seconds (sample 0's free
+///   phase; the fastest of `repeats`; native_first_seconds: the first, with the sparse solver's
+///   one-time ordering and analysis), native_seconds_per_sample, method (CrossbarSolver::method),
+///   solver_mib (its factors and dense matrices), max_kcl_residual_amps (Kirchhoff's current law
+///   on the circuit's own elements at every node of sample 0's free phase), ngspice_seconds (sample 0's free
 ///   phase on the lowered crossbar by ngspice in process: load plus op), speedup (ngspice seconds
 ///   per sample / native seconds per sample), max_abs_dv (volts over every node of sample 0's free
 ///   phase: the native solver against crossbar.solver "newton", or, when the native solver is
 ///   Newton, against ngspice), peak_rss_mib (getrusage ru_maxrss). ngspice is skipped above
 ///   `ngspice_max_devices` devices (and, with `sizes`, after a size where it took more than
 ///   `ngspice_max_seconds`): ngspice_skipped says why; ngspice_largest names the largest size
-///   ("RxC") where it ran in this call. The reduced solver holds dense internal-nodes x terminals
+///   ("RxC") where it ran in this call; Newton is skipped above `newton_max_devices` devices
+///   (reference_skipped). The dense solver (crossbar.solver "dense") holds wire-nodes x terminals
 ///   matrices; their bytes are estimated before anything is allocated and above
-///   `memory_limit_gib` the native solver is not run: native_skipped gives the estimate and the
-///   reason. With `sizes`, square arrays of each size: the common keys, "sizes" (the per-size
+///   `memory_limit_gib` it is not run: native_skipped gives the estimate and the reason. With `sizes`, square arrays of each size: the common keys, "sizes" (the per-size
 ///   objects), "exponent" (least-squares slope of log native_seconds against log devices over the
 ///   sizes that ran), ngspice_largest and peak_rss_mib.
 #include <string>
@@ -67,7 +70,8 @@ struct BenchOptions {
   int batch = 0;            ///< crossbar: samples per batch (0: learning.batch_size)
   double wire = -1.0;       ///< crossbar: ohm per wire segment (negative: the experiment's)
   std::vector<int> sizes;   ///< crossbar: square sizes to run in turn (empty: rows x cols once)
-  double memory_limit_gib = 4.0;      ///< crossbar: refuse the reduced solver above this estimate
+  double memory_limit_gib = 4.0;      ///< crossbar: refuse the dense solver above this estimate
+  long newton_max_devices = 300000;   ///< crossbar: no Newton reference above this many devices
   long ngspice_max_devices = 16384;   ///< crossbar: skip ngspice above this many devices
   double ngspice_max_seconds = 60.0;  ///< crossbar with sizes: skip ngspice after a slower size
 };

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config zlib1g-dev libsundials-dev libeigen3-dev libngspice0-dev
   ngspice nlohmann-json3-dev doctest-dev libsuitesparse-dev libcli11-dev dataset-fashion-mnist
-  gnuplot-nox)
+  gnuplot-nox libopenblas0-serial)
 
 missing=()
 for p in "${packages[@]}"; do

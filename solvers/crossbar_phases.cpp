@@ -1,12 +1,16 @@
 #include "solvers/crossbar_phases.h"
 
-#include <Eigen/SparseCholesky>
 #include <Eigen/SparseCore>
+
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include "circuits/elements/conductance.h"
 #include "circuits/elements/current_source.h"
 #include "circuits/elements/voltage_source.h"
 #include "core/error.h"
+#include "solvers/sparse_cholesky.h"
 
 namespace physlearn::solvers {
 
@@ -55,220 +59,638 @@ class CrossbarSolver::NewtonPhases {
   std::vector<Nudge> nudges_;
 };
 
-/// The crossbar's wires and devices are linear: with the terminals T (input sources and neuron
-/// nodes) fixed, the internal nodes I (wire cells, access nodes) follow as v_I = M v_T with
-/// M = -L_II^-1 L_IT, and the terminals see the Kron-reduced admittance Y = L_TT + L_TI M (the
-/// Schur complement of the conductance Laplacian L). Both are exact and depend only on the
-/// conductances, so they are computed once per mini-batch (one sparse LDLT of L_II and |T| solves).
-/// Each sample's phase is then a small problem at the neurons: minimise 1/2 v'Av - c'v with the
-/// diodes' sign constraints, solved by a primal-dual active set on dense matrices.
-class CrossbarSolver::ReducedPhases {
- public:
-  ReducedPhases(const circuits::LayeredNetwork& net, const circuits::LoweredCrossbar& crossbar)
-      : crossbar_(crossbar) {
-    const circuits::Circuit& c = crossbar_.lowered.circuit;
-    const int nodes = c.num_nodes();
-    terminal_.assign(static_cast<std::size_t>(nodes), -1);
-    internal_.assign(static_cast<std::size_t>(nodes), -1);
-    for (int src : crossbar_.lowered.input_sources) add_terminal(c.list<circuits::VoltageSource>()[static_cast<std::size_t>(src)].plus);
-    num_inputs_ = static_cast<int>(terminals_.size());
+namespace {
+
+using Index = Eigen::Index;
+std::size_t at(Index i) { return static_cast<std::size_t>(i); }
+std::size_t at(int i) { return static_cast<std::size_t>(i); }
+
+/// Values per batch chunk: samples are solved a few at a time so that a chunk's right-hand
+/// sides and full potentials stay near 32 MB each, whatever the array's size.
+constexpr double kChunkValues = 4.0 * 1024.0 * 1024.0;
+
+Index chunk_of(Index rows, Index columns) {
+  return std::max<Index>(1, std::min<Index>(columns, static_cast<Index>(kChunkValues / std::max<Index>(rows, 1))));
+}
+
+}  // namespace
+
+/// The crossbar's nodes by role: the input sources' nodes, the neurons (layer by layer, with
+/// their diodes' polarity) and the rest (wire cells and access nodes).
+struct CrossbarSolver::Roles {
+  std::vector<int> inputs, neurons, polarity;
+  std::vector<int> role;   ///< per node: 0 wire, 1 input, 2 neuron
+  std::vector<int> index;  ///< per node: its index among the inputs or the neurons (-1: wire)
+  int outputs = 0;
+
+  Roles(const circuits::LayeredNetwork& net, const circuits::LoweredCrossbar& crossbar) {
+    const circuits::Circuit& c = crossbar.lowered.circuit;
+    role.assign(at(c.num_nodes()), 0);
+    index.assign(at(c.num_nodes()), -1);
+    for (int src : crossbar.lowered.input_sources) {
+      const int node = c.list<circuits::VoltageSource>()[at(src)].plus;
+      role[at(node)] = 1;
+      index[at(node)] = static_cast<int>(inputs.size());
+      inputs.push_back(node);
+    }
     for (int l = 0; l < net.num_weight_layers(); ++l)
-      for (std::size_t i = 0; i < crossbar_.lowered.layer_nodes[static_cast<std::size_t>(l)].size(); ++i) {
-        add_terminal(crossbar_.lowered.layer_nodes[static_cast<std::size_t>(l)][i]);
-        polarity_.push_back(net.polarity[static_cast<std::size_t>(l)](static_cast<Eigen::Index>(i)));
+      for (std::size_t i = 0; i < crossbar.lowered.layer_nodes[at(l)].size(); ++i) {
+        const int node = crossbar.lowered.layer_nodes[at(l)][i];
+        role[at(node)] = 2;
+        index[at(node)] = static_cast<int>(neurons.size());
+        neurons.push_back(node);
+        polarity.push_back(net.polarity[at(l)](static_cast<Index>(i)));
       }
-    num_neurons_ = static_cast<int>(terminals_.size()) - num_inputs_;
-    num_outputs_ = net.num_outputs();
-    int k = 0;
+    outputs = net.num_outputs();
+  }
+  int num_neurons() const { return static_cast<int>(neurons.size()); }
+  int first_output() const { return num_neurons() - outputs; }
+  bool any_diode() const {
+    return std::any_of(polarity.begin(), polarity.end(), [](int p) { return p != 0; });
+  }
+  /// The current each neuron receives from the circuit's current sources (its bias).
+  Eigen::VectorXd bias(const circuits::Circuit& c) const {
+    Eigen::VectorXd out = Eigen::VectorXd::Zero(num_neurons());
+    for (const auto& src : c.list<circuits::CurrentSource>()) {
+      if (src.to >= 0 && role[at(src.to)] == 2) out(index[at(src.to)]) += src.amps;
+      if (src.from >= 0 && role[at(src.from)] == 2) out(index[at(src.from)]) -= src.amps;
+    }
+    return out;
+  }
+};
+
+namespace {
+
+/// Adds every device's squared drop, over the columns of `v` (every node x samples), to
+/// `squares` (per weight layer, per device in the DRN's order).
+void add_device_squares(const circuits::LoweredCrossbar& crossbar, const Eigen::MatrixXd& v,
+                        std::vector<Eigen::VectorXd>& squares) {
+  if (squares.size() != crossbar.device_nodes.size()) {
+    squares.resize(crossbar.device_nodes.size());
+    for (std::size_t l = 0; l < squares.size(); ++l)
+      squares[l] = Eigen::VectorXd::Zero(static_cast<Index>(crossbar.device_nodes[l].size()));
+  }
+  for (std::size_t l = 0; l < squares.size(); ++l) {
+    const auto& devices = crossbar.device_nodes[l];
+    double* out = squares[l].data();
+    for (Index s = 0; s < v.cols(); ++s) {
+      const double* col = v.col(s).data();
+      for (std::size_t k = 0; k < devices.size(); ++k) {
+        const double d = col[devices[k].first] - col[devices[k].second];
+        out[k] += d * d;
+      }
+    }
+  }
+}
+
+/// One phase of one sample at the neurons, the wires eliminated: minimise 1/2 v'(A + D)v - c'v
+/// (D: the nudge's beta at the outputs, c: bias, inputs and beta y) over the neurons that are
+/// not clamped, with each diode node held at 0 V while its diode conducts, by a primal-dual
+/// active set on dense matrices. `v` (every neuron) is the start and the result. Returns the
+/// active-set iterations.
+long solve_at_neurons(const Eigen::Ref<const Eigen::MatrixXd>& A, Eigen::VectorXd c,
+                      const std::vector<int>& polarity, int num_outputs,
+                      const CrossbarDrive& drive, Eigen::VectorXd& v, std::vector<int>& free) {
+  const int n = static_cast<int>(A.rows()), first_output = n - num_outputs;
+  if (v.size() != n) v = Eigen::VectorXd::Zero(n);
+  std::vector<char> known(at(n), 0);
+  if (drive.kind == CrossbarDrive::Clamp)
+    for (int i = 0; i < num_outputs; ++i) {
+      known[at(first_output + i)] = 1;
+      v(first_output + i) = drive.value(i);
+    }
+  Eigen::VectorXd diag = Eigen::VectorXd::Zero(n);
+  if (drive.kind == CrossbarDrive::Nudge)
+    for (int i = 0; i < num_outputs; ++i) {
+      diag(first_output + i) = drive.beta;
+      c(first_output + i) += drive.beta * drive.value(i);
+    }
+  // A diode node is active (held at 0 V) while its diode conducts.
+  std::vector<char> active(at(n), 0);
+  for (int i = 0; i < n; ++i)
+    active[at(i)] = polarity[at(i)] != 0 && !known[at(i)] && polarity[at(i)] * v(i) <= 0.0;
+  for (long iteration = 1; iteration <= 200; ++iteration) {
+    free.clear();
+    for (int i = 0; i < n; ++i)
+      if (!known[at(i)] && !active[at(i)]) free.push_back(i);
+      else if (active[at(i)]) v(i) = 0.0;
+    const Index f = static_cast<Index>(free.size());
+    Eigen::MatrixXd a(f, f);
+    Eigen::VectorXd rhs(f);
+    for (Index p = 0; p < f; ++p) {
+      rhs(p) = c(free[at(p)]);
+      for (int j = 0; j < n; ++j)
+        if (known[at(j)]) rhs(p) -= A(free[at(p)], j) * v(j);
+      for (Index q = 0; q < f; ++q) a(p, q) = A(free[at(p)], free[at(q)]);
+      a(p, p) += diag(free[at(p)]);
+    }
+    if (f > 0) {
+      const Eigen::VectorXd x = a.ldlt().solve(rhs);
+      for (Index p = 0; p < f; ++p) v(free[at(p)]) = x(p);
+    }
+    // Diode currents of active nodes (sign-adjusted: >= 0 when conducting the right way), sign
+    // violations of free ones.
+    const Eigen::VectorXd gradient = A * v + diag.cwiseProduct(v) - c;
+    bool changed = false;
+    for (int i = 0; i < n; ++i) {
+      const int s = polarity[at(i)];
+      if (s == 0 || known[at(i)]) continue;
+      const bool now = active[at(i)] ? s * gradient(i) > 0.0 : s * v(i) < 0.0;
+      if (now != static_cast<bool>(active[at(i)])) {
+        active[at(i)] = now;
+        changed = true;
+      }
+    }
+    if (!changed) return iteration;
+  }
+  throw SolverError("crossbar: the neurons' diode set did not settle in 200 active-set iterations");
+}
+
+/// Every sample's phase at the neurons (solve_at_neurons), the wires reduced to A = Y_ZZ and
+/// Y_ZX (neurons x inputs): each from `start`, or from `warm` (the last free solution, updated).
+long solve_samples(const Eigen::Ref<const Eigen::MatrixXd>& A,
+                   const Eigen::Ref<const Eigen::MatrixXd>& y_zx, const Eigen::VectorXd& bias,
+                   const std::vector<int>& polarity, int num_outputs, const Eigen::MatrixXd& inputs,
+                   const std::function<CrossbarDrive(Index)>& drive_of,
+                   const CrossbarStates* start, Eigen::VectorXd& warm, Eigen::MatrixXd& neurons) {
+  neurons.resize(A.rows(), inputs.rows());
+  std::vector<int> free;
+  long iterations = 0;
+  for (Index b = 0; b < inputs.rows(); ++b) {
+    Eigen::VectorXd v = start ? Eigen::VectorXd(start->neurons.col(b)) : warm;
+    const Eigen::VectorXd c = bias - y_zx * inputs.row(b).transpose();
+    iterations += solve_at_neurons(A, c, polarity, num_outputs, drive_of(b), v, free);
+    neurons.col(b) = v;
+    if (!start) warm = v;
+  }
+  return iterations;
+}
+
+/// Position of entry (row, col) in compressed columns (rows sorted), or -1.
+int csc_position(const int* starts, const int* rows, int row, int col) {
+  const int* first = rows + starts[col];
+  const int* last = rows + starts[col + 1];
+  const int* it = std::lower_bound(first, last, row);
+  return it != last && *it == row ? static_cast<int>(it - rows) : -1;
+}
+
+/// The crossbar's conductance Laplacian with some nodes K held at known potentials (the
+/// Dirichlet problem): A_UU v_U = f_U - A_UK v_K over the other nodes U. The pattern and every
+/// conductance's positions in it are built once; fill() writes the values of a batch.
+class DirichletSystem {
+ public:
+  /// `knowns`: the nodes held, in the order of v_K. With `known_block`, also the dense block
+  /// L_KK of the Laplacian (every conductance's share at its known ends).
+  DirichletSystem(const circuits::Circuit& c, std::vector<int> knowns, bool known_block,
+                  const std::string& what)
+      : knowns_(std::move(knowns)), chol_(what), known_block_(known_block) {
+    const int nodes = c.num_nodes();
+    unknown_index_.assign(at(nodes), -1);
+    known_index_.assign(at(nodes), -1);
+    for (std::size_t k = 0; k < knowns_.size(); ++k) known_index_[at(knowns_[k])] = static_cast<int>(k);
     for (int n = 0; n < nodes; ++n)
-      if (terminal_[static_cast<std::size_t>(n)] < 0) internal_[static_cast<std::size_t>(n)] = k++;
-    num_internal_ = k;
+      if (known_index_[at(n)] < 0) {
+        unknown_index_[at(n)] = static_cast<int>(unknowns_.size());
+        unknowns_.push_back(n);
+      }
+    const int u = static_cast<int>(unknowns_.size()), k = static_cast<int>(knowns_.size());
+    // Pattern of A_UU's lower triangle (every diagonal, so that nudges fit) and of A_UK.
+    std::vector<std::vector<int>> lower(at(u)), uk(at(k));
+    for (int i = 0; i < u; ++i) lower[at(i)].push_back(i);
+    const auto& gs = c.list<circuits::Conductance>();
+    for (const auto& g : gs) {
+      const int ua = index_u(g.a), ub = index_u(g.b), ka = index_k(g.a), kb = index_k(g.b);
+      if (ua >= 0 && ub >= 0) lower[at(std::min(ua, ub))].push_back(std::max(ua, ub));
+      if (ua >= 0 && kb >= 0) uk[at(kb)].push_back(ua);
+      if (ub >= 0 && ka >= 0) uk[at(ka)].push_back(ub);
+    }
+    compress(lower, a_.column_starts, a_.row_indices);
+    a_.size = u;
+    a_.values.assign(a_.row_indices.size(), 0.0);
+    compress(uk, uk_starts_, uk_rows_);
+    uk_values_.assign(uk_rows_.size(), 0.0);
+    slots_.reserve(gs.size());
+    for (const auto& g : gs) {
+      const int ua = index_u(g.a), ub = index_u(g.b), ka = index_k(g.a), kb = index_k(g.b);
+      Slots s;
+      if (ua >= 0) s.diag_a = position(ua, ua);
+      if (ub >= 0) s.diag_b = position(ub, ub);
+      if (ua >= 0 && ub >= 0) s.off = position(std::max(ua, ub), std::min(ua, ub));
+      if (ua >= 0 && kb >= 0) s.uk = csc_position(uk_starts_.data(), uk_rows_.data(), ua, kb);
+      if (ub >= 0 && ka >= 0) s.uk = csc_position(uk_starts_.data(), uk_rows_.data(), ub, ka);
+      slots_.push_back(s);
+    }
+    if (known_block_) kk_ = Eigen::MatrixXd::Zero(k, k);
+  }
+
+  int num_unknowns() const { return a_.size; }
+  int num_knowns() const { return static_cast<int>(knowns_.size()); }
+  const std::vector<int>& unknowns() const { return unknowns_; }
+  const std::vector<int>& knowns() const { return knowns_; }
+  int index_u(int node) const { return node < 0 ? -1 : unknown_index_[at(node)]; }
+  int index_k(int node) const { return node < 0 ? -1 : known_index_[at(node)]; }
+  const Eigen::MatrixXd& known_block() const { return kk_; }
+  const SparseCholesky& cholesky() const { return chol_; }
+
+  /// Writes the conductances' values (the circuit's, in the order the pattern was built from).
+  void fill(const circuits::Circuit& c) {
+    std::fill(a_.values.begin(), a_.values.end(), 0.0);
+    std::fill(uk_values_.begin(), uk_values_.end(), 0.0);
+    if (known_block_) kk_.setZero();
+    const auto& gs = c.list<circuits::Conductance>();
+    for (std::size_t e = 0; e < gs.size(); ++e) {
+      const double g = gs[e].g;
+      const Slots& s = slots_[e];
+      if (s.diag_a >= 0) a_.values[at(s.diag_a)] += g;
+      if (s.diag_b >= 0) a_.values[at(s.diag_b)] += g;
+      if (s.off >= 0) a_.values[at(s.off)] -= g;
+      if (s.uk >= 0) uk_values_[at(s.uk)] -= g;
+      if (known_block_) {
+        const int ka = index_k(gs[e].a), kb = index_k(gs[e].b);
+        if (ka >= 0) kk_(ka, ka) += g;
+        if (kb >= 0) kk_(kb, kb) += g;
+        if (ka >= 0 && kb >= 0) {
+          kk_(ka, kb) -= g;
+          kk_(kb, ka) -= g;
+        }
+      }
+    }
+  }
+  /// Adds `value` to the diagonal of unknown node `node` (a nudge's beta).
+  void add_diagonal(int node, double value) {
+    a_.values[at(position(index_u(node), index_u(node)))] += value;
+  }
+  /// Factors the values written since the last fill (ordering once, on the first call).
+  void factorize() {
+    if (a_.size == 0) return;
+    if (!chol_.analyzed()) chol_.analyze(a_);
+    chol_.factorize(a_);
+  }
+  /// rhs -= A_UK v_K, for every column (rhs: unknowns x samples, v: knowns x samples).
+  void subtract_known(const Eigen::MatrixXd& v, Eigen::MatrixXd& rhs) const { rhs.noalias() -= uk() * v; }
+  /// out -= A_KU x, for every column of x (unknowns x m; out: knowns x m).
+  void subtract_transpose(const Eigen::MatrixXd& x, Eigen::MatrixXd& out) const {
+    out.noalias() -= uk().transpose() * x;
+  }
+  /// Column `k` of A_UK as a dense vector into `out` (unknowns).
+  void known_column(int k, Eigen::Ref<Eigen::VectorXd> out) const {
+    out.setZero();
+    for (int p = uk_starts_[at(k)]; p < uk_starts_[at(k + 1)]; ++p) out(uk_rows_[at(p)]) = uk_values_[at(p)];
+  }
+  void solve(Eigen::MatrixXd& rhs) const {
+    if (a_.size > 0) chol_.solve(rhs);
+  }
+  double bytes() const {
+    return chol_.analyzed() ? chol_.factor_bytes() : 0.0;
+  }
+
+ private:
+  struct Slots {
+    int diag_a = -1, diag_b = -1, off = -1, uk = -1;
+  };
+  /// A_UK over this system's arrays.
+  Eigen::Map<const Eigen::SparseMatrix<double>> uk() const {
+    return {a_.size, num_knowns(), static_cast<Index>(uk_values_.size()), uk_starts_.data(),
+            uk_rows_.data(), uk_values_.data()};
+  }
+  static void compress(std::vector<std::vector<int>>& columns, std::vector<int>& starts,
+                       std::vector<int>& rows) {
+    starts.assign(columns.size() + 1, 0);
+    std::size_t total = 0;
+    for (auto& col : columns) {
+      std::sort(col.begin(), col.end());
+      col.erase(std::unique(col.begin(), col.end()), col.end());
+      total += col.size();
+    }
+    rows.clear();
+    rows.reserve(total);
+    for (std::size_t j = 0; j < columns.size(); ++j) {
+      rows.insert(rows.end(), columns[j].begin(), columns[j].end());
+      starts[j + 1] = static_cast<int>(rows.size());
+      std::vector<int>().swap(columns[j]);
+    }
+  }
+  int position(int row, int col) const {
+    return csc_position(a_.column_starts.data(), a_.row_indices.data(), row, col);
+  }
+
+  std::vector<int> knowns_, unknowns_, unknown_index_, known_index_;
+  LowerCsc a_;
+  std::vector<int> uk_starts_, uk_rows_;
+  std::vector<double> uk_values_;
+  std::vector<Slots> slots_;
+  SparseCholesky chol_;
+  bool known_block_ = false;
+  Eigen::MatrixXd kk_;
+};
+
+}  // namespace
+
+/// crossbar.solver "sparse" (solvers/crossbar_phases.h): the wire network by a sparse Cholesky
+/// factorisation, either reduced onto the neurons (networks with diodes, or few neurons) or
+/// solved directly with every node per phase (linear networks with many neurons).
+class CrossbarSolver::SparsePhases {
+ public:
+  /// Above this many neurons a linear network is solved directly, one factorisation per phase:
+  /// the reduction would cost one solve per neuron.
+  static constexpr int kReducedNeurons = 64;
+
+  SparsePhases(const circuits::LoweredCrossbar& crossbar, const Roles& roles)
+      : crossbar_(crossbar), roles_(roles),
+        reduced_(roles.any_diode() || roles.num_neurons() <= kReducedNeurons) {}
+
+  const char* method() const { return reduced_ ? "neurons" : "direct"; }
+
+  void prepare(const circuits::Circuit& c) {
+    ++batch_;
+    bias_ = roles_.bias(c);
+    injection_ = Eigen::VectorXd::Zero(c.num_nodes());
+    for (const auto& src : c.list<circuits::CurrentSource>()) {
+      if (src.to >= 0) injection_(src.to) += src.amps;
+      if (src.from >= 0) injection_(src.from) -= src.amps;
+    }
+    if (!reduced_) return;  // the direct way factors per phase
+    wires_factor();
+    // Y_KZ = L_KZ - L_KW L_WW^-1 L_WZ over the knowns K (inputs, then neurons) and the neurons Z,
+    // a block of neurons at a time.
+    DirichletSystem& w = *wires_;
+    const int nx = static_cast<int>(roles_.inputs.size()), nz = roles_.num_neurons();
+    y_kz_ = w.known_block().rightCols(nz);
+    const Index u = w.num_unknowns();
+    if (u > 0) {
+      const Index block = chunk_of(u, nz);
+      Eigen::MatrixXd sol;
+      for (Index first = 0; first < nz; first += block) {
+        const Index m = std::min<Index>(block, nz - first);
+        sol.resize(u, m);
+        for (Index j = 0; j < m; ++j) w.known_column(static_cast<int>(nx + first + j), sol.col(j));
+        w.solve(sol);
+        Eigen::MatrixXd part = y_kz_.middleCols(first, m);
+        w.subtract_transpose(sol, part);
+        y_kz_.middleCols(first, m) = part;
+      }
+    }
+  }
+
+  long run(const Eigen::MatrixXd& inputs, const std::function<CrossbarDrive(Index)>& drive_of,
+           const CrossbarStates* start, Eigen::VectorXd& warm, CrossbarStates& out, bool squares) {
+    const Index batch = inputs.rows();
+    const int nz = roles_.num_neurons(), nx = static_cast<int>(roles_.inputs.size());
+    out.neurons.resize(nz, batch);
+    long iterations = 0;
+    if (reduced_) {
+      iterations = solve_samples(y_kz_.bottomRows(nz), y_kz_.topRows(nx).transpose(), bias_,
+                                 roles_.polarity, roles_.outputs, inputs, drive_of, start, warm,
+                                 out.neurons);
+      if (squares) {
+        out.device_squares.clear();
+        const Index chunk = chunk_of(crossbar_.lowered.circuit.num_nodes(), batch);
+        Eigen::MatrixXd full;
+        for (Index first = 0; first < batch; first += chunk) {
+          expand(inputs, out.neurons, first, std::min(chunk, batch - first), full);
+          add_device_squares(crossbar_, full, out.device_squares);
+        }
+      }
+      return iterations;
+    }
+    // Direct: the samples in groups of one drive (kind and beta), every node but the sources
+    // (and the clamped outputs) solved at once.
+    if (squares) out.device_squares.clear();
+    std::vector<CrossbarDrive> drives;
+    drives.reserve(at(batch));
+    for (Index b = 0; b < batch; ++b) drives.push_back(drive_of(b));
+    std::vector<char> done(at(batch), 0);
+    for (Index b0 = 0; b0 < batch; ++b0) {
+      if (done[at(b0)]) continue;
+      std::vector<Index> group;
+      for (Index b = b0; b < batch; ++b)
+        if (!done[at(b)] && drives[at(b)].kind == drives[at(b0)].kind &&
+            (drives[at(b)].kind != CrossbarDrive::Nudge || drives[at(b)].beta == drives[at(b0)].beta)) {
+          group.push_back(b);
+          done[at(b)] = 1;
+        }
+      solve_direct(inputs, drives, group, out, squares);
+      iterations += static_cast<long>(group.size());
+    }
+    return iterations;
+  }
+
+  /// Every node's potential for the samples [first, first + count) of `neurons`, into `full`
+  /// (nodes x count): the wire nodes from one solve with the neurons and sources held.
+  void expand(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& neurons, Index first,
+              Index count, Eigen::MatrixXd& full) {
+    if (!wires_ || wires_batch_ != batch_) wires_factor();
+    const DirichletSystem& w = *wires_;
+    const int nx = static_cast<int>(roles_.inputs.size());
+    Eigen::MatrixXd known(w.num_knowns(), count);
+    known.topRows(nx) = inputs.middleRows(first, count).transpose();
+    known.bottomRows(neurons.rows()) = neurons.middleCols(first, count);
+    Eigen::MatrixXd rhs = Eigen::MatrixXd::Zero(w.num_unknowns(), count);
+    w.subtract_known(known, rhs);
+    w.solve(rhs);
+    full.resize(crossbar_.lowered.circuit.num_nodes(), count);
+    for (std::size_t k = 0; k < w.knowns().size(); ++k) full.row(w.knowns()[k]) = known.row(static_cast<Index>(k));
+    for (std::size_t u = 0; u < w.unknowns().size(); ++u) full.row(w.unknowns()[u]) = rhs.row(static_cast<Index>(u));
+  }
+
+  double bytes() const {
+    return (wires_ ? wires_->bytes() : 0.0) + (free_system_ ? free_system_->bytes() : 0.0) +
+           (clamp_system_ ? clamp_system_->bytes() : 0.0) + 8.0 * static_cast<double>(y_kz_.size());
+  }
+
+ private:
+  /// The wire network with the sources and neurons held, factored for this batch's conductances.
+  void wires_factor() {
+    if (!wires_) {
+      std::vector<int> knowns = roles_.inputs;
+      knowns.insert(knowns.end(), roles_.neurons.begin(), roles_.neurons.end());
+      wires_ = std::make_unique<DirichletSystem>(crossbar_.lowered.circuit, std::move(knowns),
+                                                 reduced_, "crossbar wire network");
+    }
+    wires_->fill(crossbar_.lowered.circuit);
+    wires_->factorize();
+    wires_batch_ = batch_;
+  }
+
+  /// The samples `group` (one drive) with every node but the sources (and clamped outputs)
+  /// unknown: one factorisation (kept while the drive repeats within a batch), one solve.
+  void solve_direct(const Eigen::MatrixXd& inputs, const std::vector<CrossbarDrive>& drives,
+                    const std::vector<Index>& group, CrossbarStates& out, bool squares) {
+    const CrossbarDrive& drive = drives[at(group.front())];
+    const bool clamp = drive.kind == CrossbarDrive::Clamp;
+    const double beta = drive.kind == CrossbarDrive::Nudge ? drive.beta : 0.0;
+    const int nx = static_cast<int>(roles_.inputs.size()), first_output = roles_.first_output();
+    std::unique_ptr<DirichletSystem>& slot = clamp ? clamp_system_ : free_system_;
+    if (!slot) {
+      std::vector<int> knowns = roles_.inputs;
+      if (clamp)
+        knowns.insert(knowns.end(), roles_.neurons.begin() + first_output, roles_.neurons.end());
+      slot = std::make_unique<DirichletSystem>(crossbar_.lowered.circuit, std::move(knowns), false,
+                                               "crossbar circuit");
+    }
+    DirichletSystem& sys = *slot;
+    Factored& f = clamp ? clamp_factored_ : free_factored_;
+    if (f.batch != batch_ || f.beta != beta) {
+      sys.fill(crossbar_.lowered.circuit);
+      if (beta != 0.0)
+        for (int i = first_output; i < roles_.num_neurons(); ++i) sys.add_diagonal(roles_.neurons[at(i)], beta);
+      sys.factorize();
+      f = {batch_, beta};
+    }
+    const Index nodes = crossbar_.lowered.circuit.num_nodes();
+    const Index chunk = chunk_of(nodes, static_cast<Index>(group.size()));
+    Eigen::MatrixXd known, rhs, full;
+    for (std::size_t first = 0; first < group.size(); first += at(chunk)) {
+      const Index count = std::min<Index>(chunk, static_cast<Index>(group.size() - first));
+      known.resize(sys.num_knowns(), count);
+      rhs.resize(sys.num_unknowns(), count);
+      for (Index j = 0; j < count; ++j) {
+        const Index b = group[first + at(j)];
+        known.col(j).head(nx) = inputs.row(b).transpose();
+        if (clamp) known.col(j).tail(roles_.outputs) = drives[at(b)].value.transpose();
+        for (int u = 0; u < sys.num_unknowns(); ++u) rhs(u, j) = injection_(sys.unknowns()[at(u)]);
+        if (beta != 0.0)
+          for (int i = 0; i < roles_.outputs; ++i)
+            rhs(sys.index_u(roles_.neurons[at(first_output + i)]), j) += beta * drives[at(b)].value(i);
+      }
+      sys.subtract_known(known, rhs);
+      sys.solve(rhs);
+      full.resize(nodes, count);
+      for (std::size_t k = 0; k < sys.knowns().size(); ++k) full.row(sys.knowns()[k]) = known.row(static_cast<Index>(k));
+      for (std::size_t u = 0; u < sys.unknowns().size(); ++u) full.row(sys.unknowns()[u]) = rhs.row(static_cast<Index>(u));
+      for (Index j = 0; j < count; ++j)
+        for (int z = 0; z < roles_.num_neurons(); ++z)
+          out.neurons(z, group[first + at(j)]) = full(roles_.neurons[at(z)], j);
+      if (squares) add_device_squares(crossbar_, full, out.device_squares);
+    }
+  }
+
+  struct Factored {
+    long batch = -1;
+    double beta = 0.0;
+  };
+  const circuits::LoweredCrossbar& crossbar_;
+  const Roles& roles_;
+  bool reduced_;
+  long batch_ = 0, wires_batch_ = -1;
+  std::unique_ptr<DirichletSystem> wires_, free_system_, clamp_system_;
+  Factored free_factored_, clamp_factored_;
+  Eigen::MatrixXd y_kz_;  ///< reduced: Y over (inputs, neurons) x neurons
+  Eigen::VectorXd bias_, injection_;
+};
+
+/// crossbar.solver "dense": the Kron reduction onto every terminal T (inputs and neurons) with
+/// dense matrices: with the terminals fixed, the wire nodes W follow as v_W = M v_T,
+/// M = -L_WW^-1 L_WT, and the terminals see Y = L_TT + L_TW M (the Schur complement of the
+/// conductance Laplacian). Exact, but M holds wire nodes x terminals values.
+class CrossbarSolver::DensePhases {
+ public:
+  DensePhases(const circuits::LoweredCrossbar& crossbar, const Roles& roles)
+      : crossbar_(crossbar), roles_(roles) {
+    std::vector<int> knowns = roles_.inputs;
+    knowns.insert(knowns.end(), roles_.neurons.begin(), roles_.neurons.end());
+    system_ = std::make_unique<DirichletSystem>(crossbar_.lowered.circuit, std::move(knowns), true,
+                                                "crossbar wire network");
   }
 
   /// Recomputes M and Y for the conductances now in the circuit (call after LoweredNetwork::update).
   void prepare(const circuits::Circuit& c) {
-    const Eigen::Index t = static_cast<Eigen::Index>(terminals_.size());
-    std::vector<Eigen::Triplet<double>> ii, it;
-    Y_ = Eigen::MatrixXd::Zero(t, t);
-    for (const auto& g : c.list<circuits::Conductance>()) {
-      stamp(g.a, g.a, g.g, ii, it);
-      stamp(g.b, g.b, g.g, ii, it);
-      stamp(g.a, g.b, -g.g, ii, it);
-      stamp(g.b, g.a, -g.g, ii, it);
-    }
-    bias_ = Eigen::VectorXd::Zero(num_neurons_);
-    for (const auto& src : c.list<circuits::CurrentSource>()) {  // bias sources: from ground into a neuron
-      if (src.to >= 0 && terminal_[static_cast<std::size_t>(src.to)] >= num_inputs_)
-        bias_(terminal_[static_cast<std::size_t>(src.to)] - num_inputs_) += src.amps;
-      if (src.from >= 0 && terminal_[static_cast<std::size_t>(src.from)] >= num_inputs_)
-        bias_(terminal_[static_cast<std::size_t>(src.from)] - num_inputs_) -= src.amps;
-    }
-    if (num_internal_ > 0) {
-      Eigen::SparseMatrix<double> lii(num_internal_, num_internal_), lit(num_internal_, t);
-      lii.setFromTriplets(ii.begin(), ii.end());
-      lit.setFromTriplets(it.begin(), it.end());
-      if (!analysed_) {
-        ldlt_.analyzePattern(lii);
-        analysed_ = true;
-      }
-      ldlt_.factorize(lii);
-      if (ldlt_.info() != Eigen::Success)
-        throw SolverError("crossbar: the wire network is singular (a wire node without a path to a "
-                          "terminal); check crossbar.wire_resistance and the conductances");
-      M_ = -ldlt_.solve(Eigen::MatrixXd(lit));
-      Y_.noalias() += Eigen::MatrixXd(lit.transpose()) * M_;
-    } else {
-      M_.resize(0, t);
-    }
+    DirichletSystem& w = *system_;
+    w.fill(c);
+    w.factorize();
+    bias_ = roles_.bias(c);
+    const int t = w.num_knowns();
+    M_.resize(w.num_unknowns(), t);
+    for (int k = 0; k < t; ++k) w.known_column(k, M_.col(k));
+    w.solve(M_);
+    M_ = -M_;
+    Y_ = w.known_block();
+    w.subtract_transpose(-M_, Y_);  // Y = L_TT + L_TW M
   }
 
-  /// One phase of one sample: `v` (neuron potentials, layer by layer) is the start and the result.
-  /// Returns the active-set iterations.
-  long solve(const Eigen::RowVectorXd& inputs, const CrossbarDrive& drive, Eigen::VectorXd& v) {
-    const int n = num_neurons_, first_output = n - num_outputs_;
-    if (v.size() != n) v = Eigen::VectorXd::Zero(n);
-    const auto A = Y_.bottomRightCorner(n, n);
-    Eigen::VectorXd c = bias_ - Y_.bottomLeftCorner(n, num_inputs_) * inputs.transpose();
-    // Unknowns: every neuron but clamped outputs.
-    std::vector<char> known(static_cast<std::size_t>(n), 0);
-    if (drive.kind == CrossbarDrive::Clamp)
-      for (int i = 0; i < num_outputs_; ++i) {
-        known[static_cast<std::size_t>(first_output + i)] = 1;
-        v(first_output + i) = drive.value(i);
+  long run(const Eigen::MatrixXd& inputs, const std::function<CrossbarDrive(Index)>& drive_of,
+           const CrossbarStates* start, Eigen::VectorXd& warm, CrossbarStates& out, bool squares) {
+    const Index batch = inputs.rows();
+    const int nz = roles_.num_neurons(), nx = static_cast<int>(roles_.inputs.size());
+    const long iterations =
+        solve_samples(Y_.bottomRightCorner(nz, nz), Y_.bottomLeftCorner(nz, nx), bias_,
+                      roles_.polarity, roles_.outputs, inputs, drive_of, start, warm, out.neurons);
+    if (squares) {
+      out.device_squares.clear();
+      Eigen::MatrixXd full;
+      for (Index b = 0; b < batch; ++b) {
+        expand(inputs, out.neurons, b, 1, full);
+        add_device_squares(crossbar_, full, out.device_squares);
       }
-    Eigen::VectorXd diag = Eigen::VectorXd::Zero(n);
-    if (drive.kind == CrossbarDrive::Nudge)
-      for (int i = 0; i < num_outputs_; ++i) {
-        diag(first_output + i) = drive.beta;
-        c(first_output + i) += drive.beta * drive.value(i);
-      }
-    // Primal-dual active set: a diode node is active (held at 0 V) while its diode conducts.
-    std::vector<char> active(static_cast<std::size_t>(n), 0);
-    for (int i = 0; i < n; ++i)
-      active[static_cast<std::size_t>(i)] = polarity_[static_cast<std::size_t>(i)] != 0 && !known[static_cast<std::size_t>(i)] &&
-                                            polarity_[static_cast<std::size_t>(i)] * v(i) <= 0.0;
-    for (long iteration = 1; iteration <= 200; ++iteration) {
-      free_.clear();
-      for (int i = 0; i < n; ++i)
-        if (!known[static_cast<std::size_t>(i)] && !active[static_cast<std::size_t>(i)]) free_.push_back(i);
-        else if (active[static_cast<std::size_t>(i)]) v(i) = 0.0;
-      const Eigen::Index f = static_cast<Eigen::Index>(free_.size());
-      Eigen::MatrixXd a(f, f);
-      Eigen::VectorXd rhs(f);
-      for (Eigen::Index p = 0; p < f; ++p) {
-        rhs(p) = c(free_[static_cast<std::size_t>(p)]);
-        for (int j = 0; j < n; ++j)
-          if (known[static_cast<std::size_t>(j)]) rhs(p) -= A(free_[static_cast<std::size_t>(p)], j) * v(j);
-        for (Eigen::Index q = 0; q < f; ++q)
-          a(p, q) = A(free_[static_cast<std::size_t>(p)], free_[static_cast<std::size_t>(q)]);
-        a(p, p) += diag(free_[static_cast<std::size_t>(p)]);
-      }
-      if (f > 0) {
-        const Eigen::VectorXd x = a.ldlt().solve(rhs);
-        for (Eigen::Index p = 0; p < f; ++p) v(free_[static_cast<std::size_t>(p)]) = x(p);
-      }
-      // Diode currents of active nodes (sign-adjusted: >= 0 when conducting the right way),
-      // sign violations of free ones.
-      const Eigen::VectorXd gradient = A * v + diag.cwiseProduct(v) - c;
-      bool changed = false;
-      for (int i = 0; i < n; ++i) {
-        const int s = polarity_[static_cast<std::size_t>(i)];
-        if (s == 0 || known[static_cast<std::size_t>(i)]) continue;
-        const bool now = active[static_cast<std::size_t>(i)] ? s * gradient(i) > 0.0 : s * v(i) < 0.0;
-        if (now != static_cast<bool>(active[static_cast<std::size_t>(i)])) {
-          active[static_cast<std::size_t>(i)] = now;
-          changed = true;
-        }
-      }
-      if (!changed) return iteration;
     }
-    throw SolverError("crossbar: the neurons' diode set did not settle in 200 active-set iterations");
+    return iterations;
   }
 
-  /// Potentials of every node for a batch: columns are samples; `inputs` batch x inputs,
-  /// `neurons` neurons x batch. Fills `terminals` (|T| x batch) and `internals` (|I| x batch).
-  void expand(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& neurons, Eigen::MatrixXd& terminals,
-              Eigen::MatrixXd& internals) const {
-    terminals.resize(static_cast<Eigen::Index>(terminals_.size()), inputs.rows());
-    terminals.topRows(num_inputs_) = inputs.transpose();
-    terminals.bottomRows(num_neurons_) = neurons;
-    internals.noalias() = M_ * terminals;
+  void expand(const Eigen::MatrixXd& inputs, const Eigen::MatrixXd& neurons, Index first,
+              Index count, Eigen::MatrixXd& full) const {
+    const DirichletSystem& w = *system_;
+    const int nx = static_cast<int>(roles_.inputs.size());
+    Eigen::MatrixXd terminals(w.num_knowns(), count);
+    terminals.topRows(nx) = inputs.middleRows(first, count).transpose();
+    terminals.bottomRows(neurons.rows()) = neurons.middleCols(first, count);
+    const Eigen::MatrixXd internals = M_ * terminals;
+    full.resize(crossbar_.lowered.circuit.num_nodes(), count);
+    for (std::size_t k = 0; k < w.knowns().size(); ++k) full.row(w.knowns()[k]) = terminals.row(static_cast<Index>(k));
+    for (std::size_t u = 0; u < w.unknowns().size(); ++u) full.row(w.unknowns()[u]) = internals.row(static_cast<Index>(u));
   }
 
-  /// The potential of node `node` for sample b, from expand()'s matrices.
-  double potential(int node, Eigen::Index b, const Eigen::MatrixXd& terminals,
-                   const Eigen::MatrixXd& internals) const {
-    const int t = terminal_[static_cast<std::size_t>(node)];
-    return t >= 0 ? terminals(t, b) : internals(internal_[static_cast<std::size_t>(node)], b);
-  }
-
-  int num_neurons() const { return num_neurons_; }
+  double bytes() const { return system_->bytes() + 8.0 * static_cast<double>(M_.size() + Y_.size()); }
 
  private:
-  void add_terminal(int node) {
-    terminal_[static_cast<std::size_t>(node)] = static_cast<int>(terminals_.size());
-    terminals_.push_back(node);
-  }
-  /// One Laplacian entry (row r, column q) into L_II, L_IT or Y (L_TT); ground is dropped.
-  void stamp(int r, int q, double value, std::vector<Eigen::Triplet<double>>& ii,
-             std::vector<Eigen::Triplet<double>>& it) {
-    if (r < 0 || q < 0) return;
-    const int tr = terminal_[static_cast<std::size_t>(r)], tq = terminal_[static_cast<std::size_t>(q)];
-    if (tr >= 0 && tq >= 0) Y_(tr, tq) += value;
-    else if (tr < 0 && tq < 0) ii.emplace_back(internal_[static_cast<std::size_t>(r)], internal_[static_cast<std::size_t>(q)], value);
-    else if (tr < 0) it.emplace_back(internal_[static_cast<std::size_t>(r)], tq, value);
-    // (terminal row, internal column): L_TI = L_IT^T, not stored.
-  }
-
   const circuits::LoweredCrossbar& crossbar_;
-  std::vector<int> terminal_, internal_;  ///< per node: index among terminals / internals, or -1
-  std::vector<int> terminals_;            ///< inputs, then neurons layer by layer
-  std::vector<int> polarity_;             ///< per neuron
-  int num_inputs_ = 0, num_neurons_ = 0, num_outputs_ = 0, num_internal_ = 0;
-  Eigen::SimplicialLDLT<Eigen::SparseMatrix<double>> ldlt_;
-  bool analysed_ = false;
+  const Roles& roles_;
+  std::unique_ptr<DirichletSystem> system_;
   Eigen::MatrixXd M_, Y_;
   Eigen::VectorXd bias_;
-  std::vector<int> free_;
 };
-
 
 CrossbarSolver::CrossbarSolver(const circuits::LayeredNetwork& net,
                                const circuits::CrossbarParams& params, double g_unit,
                                const NewtonOptions& newton_options)
     : crossbar_(circuits::lower_to_crossbar(net, params, g_unit)) {
-  // The reduction's active set treats every neuron's diode as an ideal one.
+  if (params.solver != "sparse" && params.solver != "dense" && params.solver != "newton")
+    throw ConfigError("crossbar.solver", "\"" + params.solver + "\"",
+                      "must be one of: sparse, dense, newton");
+  // The reductions' active set treats every neuron's diode as an ideal one.
   if (params.solver != "newton" && net.params.diode == "shockley")
     throw ConfigError("crossbar.solver", "\"" + params.solver + "\"",
                       "treats the neurons' diodes as ideal; network.diode \"shockley\" needs "
                       "crossbar.solver \"newton\"");
-  if (params.solver == "newton")
+  if (params.solver == "newton") {
     newton_ = std::make_unique<NewtonPhases>(net, params, g_unit, newton_options);
+    return;
+  }
+  roles_ = std::make_unique<Roles>(net, crossbar_);
+  if (params.solver == "dense")
+    dense_ = std::make_unique<DensePhases>(crossbar_, *roles_);
   else
-    reduced_ = std::make_unique<ReducedPhases>(net, crossbar_);
+    sparse_ = std::make_unique<SparsePhases>(crossbar_, *roles_);
 }
 
 CrossbarSolver::~CrossbarSolver() = default;
 
 void CrossbarSolver::prepare(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& inputs) {
   crossbar_.lowered.update(net, inputs.row(0));  // conductances and biases of this batch
-  if (reduced_) reduced_->prepare(crossbar_.lowered.circuit);
+  if (dense_) dense_->prepare(crossbar_.lowered.circuit);
+  if (sparse_) sparse_->prepare(crossbar_.lowered.circuit);
 }
 
 void CrossbarSolver::run_phase(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& inputs,
                                const std::function<CrossbarDrive(Eigen::Index)>& drive_of,
-                               const CrossbarStates* start, CrossbarStates& out) {
+                               const CrossbarStates* start, CrossbarStates& out,
+                               bool device_squares) {
   const Eigen::Index batch = inputs.rows();
-  if (reduced_) {
-    Eigen::MatrixXd neurons(reduced_->num_neurons(), batch);
-    for (Eigen::Index b = 0; b < batch; ++b) {
-      Eigen::VectorXd v = start ? Eigen::VectorXd(start->terminals.col(b).tail(reduced_->num_neurons()))
-                                : warm_;
-      iterations_ += reduced_->solve(inputs.row(b), drive_of(b), v);
-      neurons.col(b) = v;
-      if (!start) warm_ = v;
-    }
-    reduced_->expand(inputs, neurons, out.terminals, out.internals);
+  out.inputs = inputs;
+  out.device_squares.clear();
+  if (sparse_) {
+    iterations_ += sparse_->run(inputs, drive_of, start, warm_, out, device_squares);
+  } else if (dense_) {
+    iterations_ += dense_->run(inputs, drive_of, start, warm_, out, device_squares);
   } else {
     out.full.resize(crossbar_.lowered.circuit.num_nodes(), batch);
     for (Eigen::Index b = 0; b < batch; ++b) {
@@ -277,11 +699,24 @@ void CrossbarSolver::run_phase(const circuits::LayeredNetwork& net, const Eigen:
       out.full.col(b) = v;
       if (!start) warm_ = v;
     }
+    if (device_squares) add_device_squares(crossbar_, out.full, out.device_squares);
   }
 }
 
+Eigen::VectorXd CrossbarSolver::node_potentials(const CrossbarStates& s, Eigen::Index b) const {
+  if (newton_) return s.full.col(b);
+  Eigen::MatrixXd full;
+  if (sparse_) sparse_->expand(s.inputs, s.neurons, b, 1, full);
+  else dense_->expand(s.inputs, s.neurons, b, 1, full);
+  return full.col(0);
+}
+
 double CrossbarSolver::potential(const CrossbarStates& s, int node, Eigen::Index b) const {
-  return reduced_ ? reduced_->potential(node, b, s.terminals, s.internals) : s.full(node, b);
+  if (newton_) return s.full(node, b);
+  const int role = roles_->role[at(node)], index = roles_->index[at(node)];
+  if (role == 1) return s.inputs(b, index);
+  if (role == 2) return s.neurons(index, b);
+  return node_potentials(s, b)(node);
 }
 
 Eigen::RowVectorXd CrossbarSolver::outputs(const CrossbarStates& s, Eigen::Index b) const {
@@ -290,6 +725,16 @@ Eigen::RowVectorXd CrossbarSolver::outputs(const CrossbarStates& s, Eigen::Index
   for (std::size_t i = 0; i < nodes.size(); ++i)
     o(static_cast<Eigen::Index>(i)) = potential(s, nodes[i], b);
   return o;
+}
+
+std::string CrossbarSolver::method() const {
+  if (sparse_) return std::string("sparse-") + sparse_->method();
+  return dense_ ? "dense" : "newton";
+}
+
+double CrossbarSolver::solver_bytes() const {
+  if (sparse_) return sparse_->bytes();
+  return dense_ ? dense_->bytes() : 0.0;
 }
 
 long CrossbarSolver::take_iterations() {

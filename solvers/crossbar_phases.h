@@ -1,19 +1,30 @@
 #pragma once
 /// The phases of a layered network laid out on crossbars (circuits/crossbar.h), every sample
-/// solved on the full circuit, wires and access resistors included:
-///   "reduced" (the default): the wires and devices are linear, so with the terminals T (input
-///     sources and neuron nodes) fixed the internal nodes I (wire cells, access nodes) follow as
-///     v_I = M v_T, M = -L_II^-1 L_IT, and the terminals see the Kron-reduced admittance
-///     Y = L_TT + L_TI M (the Schur complement of the conductance Laplacian L); both are exact and
-///     depend only on the conductances, so they are computed once per mini-batch (one sparse LDLT
-///     of L_II and |T| solves). Each sample's phase is then a small problem at the neurons:
-///     minimise 1/2 v'Av - c'v with the diodes' sign constraints, by a primal-dual active set on
-///     dense matrices.
+/// solved on the full circuit, wires and access resistors included. Three exact solvers
+/// (crossbar.solver):
+///   "sparse" (the default): the wires and devices are linear, so the crossbar's wire nodes W
+///     (wire cells, access nodes) are eliminated by a sparse Cholesky factorisation of their
+///     conductance Laplacian (solvers/sparse_cholesky.h, CHOLMOD; ordered once, refactored per
+///     mini-batch). Its memory grows with the factor's nonzeros, about the device count times a
+///     logarithm, never with nodes x terminals. Two ways to use it, picked from the network:
+///       - networks with diodes (hidden layers), or with at most 64 neurons: the Kron reduction
+///         onto the neurons Z only, Y_ZZ = L_ZZ - L_ZW L_WW^-1 L_WZ and Y_ZX (X: the input
+///         sources), computed a block of neurons at a time (|Z| solves per mini-batch); each
+///         sample's phase is then a small problem at the neurons (minimise 1/2 v'Av - c'v under
+///         the diodes' sign constraints, by a primal-dual active set on dense matrices), and the
+///         wire nodes follow from one solve per sample when the rule needs the devices' drops;
+///       - linear networks with more than 64 neurons (one layer, many outputs): every node but
+///         the sources is solved directly, one factorisation per phase (the nudge changes the
+///         outputs' diagonal), one solve per sample.
+///   "dense": the same Kron reduction onto every terminal with dense M = -L_WW^-1 L_WT (wire nodes
+///     x terminals); memory grows as nodes x terminals (kept to measure against).
 ///   "newton": Newton on the full circuit for every sample (the reference; much slower).
 /// The learning rules' crossbar executor (learning/crossbar.h) runs its phase plans on it.
 #include <Eigen/Dense>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "circuits/crossbar.h"
 #include "solvers/newton.h"
@@ -28,18 +39,23 @@ struct CrossbarDrive {
 };
 
 
-/// Node potentials of every sample of a batch in one phase.
+/// What one phase leaves: the neurons' potentials of every sample (all of them with "newton"),
+/// and, when run_phase is asked for them, the devices' squared drops summed over the batch.
 class CrossbarStates {
  public:
-  Eigen::MatrixXd terminals, internals;  ///< reduced: per node class x batch
-  Eigen::MatrixXd full;                  ///< newton: nodes x batch
+  Eigen::MatrixXd neurons;  ///< sparse, dense: neurons (layer by layer) x batch
+  Eigen::MatrixXd full;     ///< newton: nodes x batch
+  Eigen::MatrixXd inputs;   ///< the phase's input voltages (batch x sources)
+  /// Per weight layer, per device in the DRN's order (row j, column i): the sum over the batch of
+  /// the device's squared voltage drop (empty unless run_phase was asked for it).
+  std::vector<Eigen::VectorXd> device_squares;
 };
 
 class CrossbarSolver {
  public:
   /// Lays `net` out on crossbars (`params`, `g_unit` siemens per network unit); `newton_options`
-  /// for params.solver "newton". The reduced solve holds ideal diodes (or none): Shockley diodes
-  /// with it are a ConfigError naming crossbar.solver.
+  /// for params.solver "newton". The sparse and dense solves hold ideal diodes (or none): Shockley
+  /// diodes with them are a ConfigError naming crossbar.solver.
   CrossbarSolver(const circuits::LayeredNetwork& net, const circuits::CrossbarParams& params,
                  double g_unit, const NewtonOptions& newton_options);
   ~CrossbarSolver();
@@ -52,12 +68,21 @@ class CrossbarSolver {
   void prepare(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& inputs);
   /// Runs the phase `drive_of(sample)` for every sample, each from `start` (the free phase's
   /// states), or, without `start`, from the last free solution (the warm start, which it
-  /// updates), and collects the node potentials in `out`.
+  /// updates), and collects the neurons' potentials in `out`; with `device_squares`, also each
+  /// device's squared drop summed over the batch (CrossbarStates::device_squares).
   void run_phase(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& inputs,
                  const std::function<CrossbarDrive(Eigen::Index)>& drive_of,
-                 const CrossbarStates* start, CrossbarStates& out);
-  /// The potential of node `node` for sample b.
+                 const CrossbarStates* start, CrossbarStates& out, bool device_squares = false);
+  /// The potential of node `node` for sample b. Sources and neurons are read from `s`; a wire
+  /// node costs a solve of the whole sample (node_potentials), with the factor of the last prepare.
   double potential(const CrossbarStates& s, int node, Eigen::Index b) const;
+  /// Every node's potential for sample b (of the batch given to the last prepare).
+  Eigen::VectorXd node_potentials(const CrossbarStates& s, Eigen::Index b) const;
+  /// Which of the sparse solver's two ways runs ("neurons": Kron reduction onto the neurons;
+  /// "direct": every node per phase), "dense" or "newton".
+  std::string method() const;
+  /// Bytes of the sparse factors and dense matrices the solver holds (0 for newton).
+  double solver_bytes() const;
   /// The outputs of sample b.
   Eigen::RowVectorXd outputs(const CrossbarStates& s, Eigen::Index b) const;
   /// Newton or active-set iterations used since the last call.
@@ -65,9 +90,13 @@ class CrossbarSolver {
 
  private:
   class NewtonPhases;
-  class ReducedPhases;
+  class DensePhases;
+  class SparsePhases;
+  struct Roles;
   circuits::LoweredCrossbar crossbar_;
-  std::unique_ptr<ReducedPhases> reduced_;
+  std::unique_ptr<Roles> roles_;
+  std::unique_ptr<DensePhases> dense_;
+  std::unique_ptr<SparsePhases> sparse_;
   std::unique_ptr<NewtonPhases> newton_;
   Eigen::VectorXd warm_;  ///< the last free solution: the next sample's starting point
   long iterations_ = 0;

@@ -2,8 +2,8 @@
 // (the same solution as layered coordinate descent, and the same circuit element for element),
 // a single device with wires against the series formula, a 4-row crossbar with wires and access
 // resistors against its nodal equations written from the documented layout (blocked and
-// interleaved rows), a crossbar with IR drop against ngspice on the exported netlist, and
-// configuration errors.
+// interleaved rows), a crossbar with IR drop against ngspice on the exported netlist, tiles
+// (counts, and one-row tiles as independent series paths), and configuration errors.
 #include <doctest/doctest.h>
 
 #include "circuits_support.h"
@@ -171,6 +171,18 @@ TEST_CASE("crossbar: bad parameters name their key") {
   CHECK_THROWS_AS(lower_to_crossbar(net, p, 0.0), physlearn::ConfigError);
   p.row_pairs = "diagonal";
   CHECK_THROWS_AS(lower_to_crossbar(net, p, 1e-4), physlearn::ConfigError);
+  p.row_pairs = "blocked";
+  p.tile_rows = -2;
+  CHECK_THROWS_WITH_AS(lower_to_crossbar(net, p, 1e-4), doctest::Contains("crossbar.tile_rows: -2"),
+                       physlearn::ConfigError);
+  p.tile_rows = 0;
+  p.tile_cols = -1;
+  CHECK_THROWS_WITH_AS(lower_to_crossbar(net, p, 1e-4), doctest::Contains("crossbar.tile_cols: -1"),
+                       physlearn::ConfigError);
+  p.tile_cols = 0;
+  p.summing_resistance = -5.0;
+  CHECK_THROWS_WITH_AS(lower_to_crossbar(net, p, 1e-4),
+                       doctest::Contains("crossbar.summing_resistance: -5"), physlearn::ConfigError);
 }
 
 namespace {
@@ -383,4 +395,75 @@ TEST_CASE("crossbar: the section's rules and non-finite values name their key") 
   CHECK(crossbar_error_path([&] { lower_to_crossbar(net, p, nan); }) == "crossbar.g_unit");
   CHECK(crossbar_error_path([&] { lower_to_crossbar(net, p, inf); }) == "crossbar.g_unit");
   CHECK(crossbar_error_path([&] { lower_to_crossbar(net, p, -1e-4); }) == "crossbar.g_unit");
+}
+
+TEST_CASE("crossbar: tiles split a layer into arrays with their own wires, counted per layer") {
+  /// small_network: 10 rows x 4 columns, then 4 x 3. Tiles of 4 rows x 3 columns: layer 0 has
+  /// 3 row blocks x 2 column blocks, layer 1 one tile. Every cell keeps one row and one column
+  /// segment; what changes is where they end: each tile row starts at its driver (rows x column
+  /// blocks segments leave the drivers) and each tile column ends at its neuron (columns x row
+  /// blocks segments reach the neurons).
+  const LayeredNetwork net = small_network(4);
+  CrossbarParams p;
+  p.wire_resistance = 2.0;
+  p.tile_rows = 4;
+  p.tile_cols = 3;
+  const LoweredCrossbar xb = lower_to_crossbar(net, p, 1e-4);
+  CHECK(xb.tiles == std::vector<int>{6, 1});
+  CHECK(xb.num_wire_segments == 2 * (10 * 4 + 4 * 3));
+  CHECK(xb.num_summing_resistors == 0);
+  const auto& gs = xb.lowered.circuit.list<physlearn::circuits::Conductance>();
+  std::map<int, int> touching;  // segments per driver or neuron node of layer 0
+  for (const auto& g : gs)
+    if (!g.trainable) {
+      ++touching[g.a];
+      ++touching[g.b];
+    }
+  const auto& inputs = xb.lowered.input_sources;
+  for (int src : inputs) {
+    const int node = xb.lowered.circuit.list<physlearn::circuits::VoltageSource>()[static_cast<std::size_t>(src)].plus;
+    CHECK(touching[node] == 2);  // one first segment per column block
+  }
+  /// A hidden neuron: 3 row blocks' last column segments in, 1 first row segment of layer 1 out.
+  for (int node : xb.lowered.layer_nodes[0]) CHECK(touching[node] == 3 + 1);
+  /// Summing resistors: one per tile column, between its own end node and the neuron.
+  p.summing_resistance = 50.0;
+  const LoweredCrossbar summed = lower_to_crossbar(net, p, 1e-4);
+  CHECK(summed.num_summing_resistors == 3 * 4 + 1 * 3);
+  CHECK(summed.lowered.circuit.num_nodes() == xb.lowered.circuit.num_nodes() + 3 * 4 + 3);
+}
+
+TEST_CASE("crossbar: tiles of one row make independent paths to the neuron, with summing resistors") {
+  /// One column of two devices g1 (input V1) and g2 (input -V1 = V2), linear output o, no bias.
+  /// Untiled, both devices share the column wire below row 0; with tile_rows 1 each device has
+  /// its own row segment and its own last column segment to the neuron (and, with a summing
+  /// resistance, its own resistor): two independent series paths, so the free output is the
+  /// weighted mean o = sum g_k V_k / sum g_k with g_k = 1 / (1/g_k + 2/g_w + 1/g_s).
+  const std::vector<double> g = {0.4, 0.15};
+  const LayeredNetwork net = single_column(g);
+  const double g_unit = 1e-4;
+  for (const double summing : {0.0, 800.0}) {
+    CAPTURE(summing);
+    CrossbarParams p;
+    p.wire_resistance = 1000.0;
+    p.tile_rows = 1;
+    p.summing_resistance = summing;
+    LoweredCrossbar xb = lower_to_crossbar(net, p, g_unit);
+    CHECK(xb.tiles == std::vector<int>{2});
+    Eigen::MatrixXd x(1, 1);
+    x(0, 0) = 0.9;
+    const Eigen::RowVectorXd v = net.input_voltages(x).row(0);
+    xb.lowered.update(net, v);
+    NewtonSolver newton(xb.lowered.circuit);
+    const OperatingPoint op = newton.solve(xb.lowered.circuit, {});
+    const double g_wire = 1.0 / (1000.0 * g_unit);
+    const double series = 2.0 / g_wire + (summing > 0.0 ? summing * g_unit : 0.0);
+    double num = 0.0, den = 0.0;
+    for (std::size_t k = 0; k < 2; ++k) {
+      const double eff = 1.0 / (1.0 / g[k] + series);
+      num += eff * v(static_cast<Eigen::Index>(k));
+      den += eff;
+    }
+    CHECK(op.voltages(xb.lowered.layer_nodes[0][0]) == doctest::Approx(num / den).epsilon(1e-12));
+  }
 }

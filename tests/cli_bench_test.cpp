@@ -71,8 +71,8 @@ TEST_CASE("bench crossbar parses its options and prints one array's figures") {
   CHECK(out["ngspice_skipped"] == "above the limit of 10 devices");
 
   const json sizes =
-      bench("crossbar experiments/xor.json --sizes 2,4 --batch 2 --wire 1 --repeats 1 "
-            "--memory-limit-gib 1e-12",
+      bench("crossbar experiments/fmnist-crossbar.json --sizes 2,4 --batch 2 --wire 1 --repeats 1 "
+            "--memory-limit-gib 1e-12 --ngspice-max-devices 0 --set crossbar.solver=dense",
             "crossbar_sizes");
   REQUIRE(sizes["sizes"].size() == 2);
   CHECK(sizes["sizes"][1].contains("native_skipped"));

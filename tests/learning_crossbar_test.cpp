@@ -73,15 +73,22 @@ ParameterGradient finite_differences(CrossbarExecutor& phases, LayeredNetwork ne
 }  // namespace
 
 TEST_CASE("crossbar EP: the device-drop update is the loss gradient of the circuit with wires") {
+  /// "tiled": the sparse solver on tiles of 2 x 2 with a summing resistor per tile column.
   for (const auto& [diode, solver_name] : std::vector<std::pair<std::string, std::string>>{
-           {"none", "reduced"}, {"ideal", "reduced"}, {"ideal", "newton"}}) {
+           {"none", "sparse"}, {"ideal", "sparse"}, {"ideal", "dense"}, {"ideal", "newton"},
+           {"ideal", "tiled"}}) {
     CAPTURE(diode);
     CAPTURE(solver_name);
     const LayeredNetwork net = network(diode);
     CrossbarParams params;
-    params.solver = solver_name;
+    params.solver = solver_name == "tiled" ? "sparse" : solver_name;
     params.wire_resistance = 300.0;
     params.access_resistance = 1000.0;
+    if (solver_name == "tiled") {
+      params.tile_rows = 2;
+      params.tile_cols = 2;
+      params.summing_resistance = 200.0;
+    }
     const physlearn::solvers::NewtonOptions newton_options;
     const PhasePlan rule = make_plan({"ep", "centered", 1e-4, 0.5});
     CrossbarExecutor phases(net, params, 1e-4, newton_options);

@@ -180,7 +180,8 @@ TEST_CASE("bench crossbar: every key, devices rows x cols, the native phase agre
   for (const char* key :
        {"case", "rows", "cols", "devices", "batch", "wire_resistance", "solver", "native_seconds",
         "native_seconds_per_sample", "ngspice_seconds", "speedup", "max_abs_dv", "peak_rss_mib",
-        "ngspice_largest", "reference", "ngspice_max_abs_dv", "native_memory_estimate_bytes"}) {
+        "ngspice_largest", "reference", "ngspice_max_abs_dv", "method", "solver_mib",
+        "max_kcl_residual_amps"}) {
     CAPTURE(key);
     CHECK(out.contains(key));
   }
@@ -190,7 +191,7 @@ TEST_CASE("bench crossbar: every key, devices rows x cols, the native phase agre
   CHECK(out["devices"] == 48);
   CHECK(out["batch"] == 4);
   CHECK(out["wire_resistance"] == 2.0);
-  CHECK(out["solver"] == "reduced");
+  CHECK(out["solver"] == "sparse");
   CHECK(out["rule"] == "ep-centered");
   CHECK(out["phases"] == 3);
   CHECK_FALSE(out.contains("native_skipped"));
@@ -198,8 +199,12 @@ TEST_CASE("bench crossbar: every key, devices rows x cols, the native phase agre
   CHECK(out["ngspice_largest"] == "8x6");
   /// By hand: 8 sources and 6 outputs, two wire nodes per device.
   CHECK(out["nodes"] == 8 + 6 + 2 * 48);
-  CHECK(out["native_memory_estimate_bytes"].get<double>() ==
-        8.0 * (3.0 * 96.0 * 14.0 + 14.0 * 14.0));
+  /// 6 outputs and no diode: the sparse solver reduces onto the neurons, and only the dense
+  /// solver carries a memory estimate.
+  CHECK(out["method"] == "sparse-neurons");
+  CHECK_FALSE(out.contains("native_memory_estimate_bytes"));
+  /// Kirchhoff's law on the circuit's own elements holds at every node (amperes).
+  CHECK(out["max_kcl_residual_amps"].get<double>() < 1e-15);
   CHECK(out["reference"] == "newton");
   CHECK(out["max_abs_dv"].get<double>() < 1e-8);
   CHECK(out["native_seconds_per_sample"].get<double>() == out["native_seconds"].get<double>() / 4);
@@ -208,16 +213,37 @@ TEST_CASE("bench crossbar: every key, devices rows x cols, the native phase agre
   CHECK(out["peak_rss_mib"].get<double>() > 0.0);
 }
 
-TEST_CASE("bench crossbar: the memory estimate refuses a size before allocating, sizes fit") {
+TEST_CASE("bench crossbar: the dense solver's memory estimate refuses a size before allocating") {
   BenchOptions options;
   options.repeats = 1;
   options.batch = 2;
   options.wire = 1.0;
-  SUBCASE("a tiny limit refuses the native solver, ngspice still runs") {
+  ExperimentConfig dense = xor_experiment(1);
+  dense.has_crossbar = true;  // the defaults but the solver; the wires are options.wire
+  dense.crossbar.solver = "dense";
+  SUBCASE("the sparse solver has no dense estimate: a tiny limit does not stop it") {
     options.rows = 8;
     options.cols = 6;
     options.memory_limit_gib = 1e-9;
     const json out = bench("crossbar", xor_experiment(1), options);
+    CHECK_FALSE(out.contains("native_skipped"));
+    CHECK(out["max_abs_dv"].get<double>() < 1e-8);
+  }
+  SUBCASE("the dense solver agrees with Newton and states its estimate") {
+    options.rows = 8;
+    options.cols = 6;
+    const json out = bench("crossbar", dense, options);
+    CHECK(out["method"] == "dense");
+    /// By hand: M (96 wire nodes x 14 terminals, three copies) and Y (14 x 14).
+    CHECK(out["native_memory_estimate_bytes"].get<double>() ==
+          8.0 * (3.0 * 96.0 * 14.0 + 14.0 * 14.0));
+    CHECK(out["max_abs_dv"].get<double>() < 1e-8);
+  }
+  SUBCASE("a tiny limit refuses the dense solver, ngspice still runs") {
+    options.rows = 8;
+    options.cols = 6;
+    options.memory_limit_gib = 1e-9;
+    const json out = bench("crossbar", dense, options);
     REQUIRE(out.contains("native_skipped"));
     CHECK(out["native_skipped"]["estimated_bytes"] == out["native_memory_estimate_bytes"]);
     CHECK(out["native_skipped"]["limit_gib"] == 1e-9);
@@ -229,7 +255,7 @@ TEST_CASE("bench crossbar: the memory estimate refuses a size before allocating,
   SUBCASE("1024 x 1024 is refused at the default 4 GiB, ngspice above its device limit") {
     options.rows = 1024;
     options.cols = 1024;
-    const json out = bench("crossbar", xor_experiment(1), options);
+    const json out = bench("crossbar", dense, options);
     CHECK(out["devices"] == 1048576);
     REQUIRE(out.contains("native_skipped"));
     CHECK(out["native_skipped"]["estimated_bytes"].get<double>() ==

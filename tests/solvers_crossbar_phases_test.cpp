@@ -69,21 +69,56 @@ const char* kind_name(CrossbarDrive::Kind kind) {
   return kind == CrossbarDrive::Free ? "free" : kind == CrossbarDrive::Nudge ? "nudge" : "clamp";
 }
 
+/// Free, nudged and clamped phases (each from its own free state) on `a` and on `b`, both
+/// prepared for `v`: checks that every node of every sample agrees within 1e-9 V, and so do
+/// the devices' squared drops summed over the batch; returns `a`'s clamped states.
+CrossbarStates check_phases_agree(CrossbarSolver& a, CrossbarSolver& b, const LayeredNetwork& net,
+                                  const Eigen::MatrixXd& v, const Eigen::MatrixXd& y) {
+  a.prepare(net, v);
+  b.prepare(net, v);
+  CrossbarStates a_free, b_free, a_state;
+  for (auto kind : {CrossbarDrive::Free, CrossbarDrive::Nudge, CrossbarDrive::Clamp}) {
+    CAPTURE(kind_name(kind));
+    const bool free = kind == CrossbarDrive::Free;
+    const auto drive_of = [&](Eigen::Index s) { return drive(kind, y, s); };
+    CrossbarStates b_state;
+    a.run_phase(net, v, drive_of, free ? nullptr : &a_free, a_state, true);
+    b.run_phase(net, v, drive_of, free ? nullptr : &b_free, b_state, true);
+    double worst = 0.0;
+    for (Eigen::Index s = 0; s < v.rows(); ++s)
+      worst = std::max(worst, (a.node_potentials(a_state, s) - b.node_potentials(b_state, s)).cwiseAbs().maxCoeff());
+    CHECK(worst < 1e-9);
+    REQUIRE(a_state.device_squares.size() == b_state.device_squares.size());
+    for (std::size_t l = 0; l < a_state.device_squares.size(); ++l)
+      CHECK((a_state.device_squares[l] - b_state.device_squares[l]).cwiseAbs().maxCoeff() < 1e-9);
+    if (free) {
+      a_free = a_state;
+      b_free = b_state;
+    }
+  }
+  return a_state;
+}
+
 }  // namespace
 
-TEST_CASE("crossbar phases: the reduced solve equals Newton on the full circuit at every node") {
-  /// The Kron reduction is exact for linear wires and devices, so with the diodes' active set
-  /// settled the reduced potentials (terminals solved, internal wire nodes v_I = M v_T) equal
-  /// Newton's operating point of the whole crossbar circuit, node by node: free, nudged
-  /// (beta (y - o) into the outputs) and clamped phases, four samples.
+TEST_CASE("crossbar phases: the sparse and dense solves equal Newton on the full circuit at every node") {
+  /// The wire network's elimination is exact for linear wires and devices, so with the diodes'
+  /// active set settled the potentials (neurons solved, wire nodes from the sparse factor or from
+  /// the dense v_W = M v_T) equal Newton's operating point of the whole crossbar circuit, node by
+  /// node: free, nudged (beta (y - o) into the outputs) and clamped phases, four samples.
+  std::string solver;
+  SUBCASE("sparse") { solver = "sparse"; }
+  SUBCASE("dense") { solver = "dense"; }
+  CAPTURE(solver);
   const LayeredNetwork net = small_network(11);
   Eigen::MatrixXd x(4, 3);
   x << 0.2, 0.9, 0.4, 0.7, 0.1, 0.5, 0.9, 0.9, 0.1, 0.0, 0.3, 1.0;
   const Eigen::MatrixXd v = net.input_voltages(x);
   const Eigen::MatrixXd y = solvers_test::one_hot(4, 2);
   const solvers::NewtonOptions newton_options;
-  CrossbarSolver reduced(net, lossy_wires("reduced"), kGUnit, newton_options);
+  CrossbarSolver reduced(net, lossy_wires(solver), kGUnit, newton_options);
   CrossbarSolver newton(net, lossy_wires("newton"), kGUnit, newton_options);
+  CHECK(reduced.method() == (solver == "sparse" ? "sparse-neurons" : "dense"));
   REQUIRE(reduced.circuit().num_wire_segments > 0);
   const int nodes = reduced.circuit().lowered.circuit.num_nodes();
   REQUIRE(nodes == newton.circuit().lowered.circuit.num_nodes());
@@ -143,7 +178,7 @@ TEST_CASE("crossbar phases: ideal wires give the plain DRN's potentials, reduced
   const Eigen::MatrixXd y = solvers_test::one_hot(3, 2);
   solvers::CoordinateDescentSolver layered(1, 1e-14, 100000);
   layered.set_inputs(net, v);
-  for (const std::string solver : {"reduced", "newton"}) {
+  for (const std::string solver : {"sparse", "newton"}) {
     CAPTURE(solver);
     CrossbarParams params;
     params.solver = solver;
@@ -235,7 +270,7 @@ TEST_CASE("crossbar phases: the answer does not depend on the start, and iterati
   const LayeredNetwork net = small_network(3);
   const Eigen::MatrixXd v = net.input_voltages(solvers_test::random_inputs(3, 3, 4));
   const Eigen::MatrixXd y = solvers_test::one_hot(3, 2);
-  CrossbarSolver crossbar(net, lossy_wires("reduced"), kGUnit, solvers::NewtonOptions{});
+  CrossbarSolver crossbar(net, lossy_wires("sparse"), kGUnit, solvers::NewtonOptions{});
   crossbar.prepare(net, v);
   CHECK(crossbar.take_iterations() == 0);
   CrossbarStates free_state, from_free, from_zeros, warm;
@@ -247,7 +282,7 @@ TEST_CASE("crossbar phases: the answer does not depend on the start, and iterati
   CHECK(crossbar.take_iterations() == 0);
   crossbar.run_phase(net, v, nudge_drive, &free_state, from_free);
   CrossbarStates zeros = free_state;
-  zeros.terminals.setZero();
+  zeros.neurons.setZero();
   crossbar.run_phase(net, v, nudge_drive, &zeros, from_zeros);
   crossbar.run_phase(net, v, nudge_drive, nullptr, warm);
   for (Eigen::Index b = 0; b < 3; ++b) {
@@ -258,7 +293,89 @@ TEST_CASE("crossbar phases: the answer does not depend on the start, and iterati
   }
 }
 
-TEST_CASE("crossbar phases: the reduced solve refuses Shockley diodes, which it would treat as ideal") {
+TEST_CASE("crossbar phases: on tiles with summing resistors the sparse solve still equals Newton") {
+  /// Tiles (2 rows x 3 columns: the 6 x 4 input layer on 3 x 2 tiles, the 4 x 2 layer on 2 x 1)
+  /// with a summing resistor per tile column: the sparse solver factors whatever wire network
+  /// the lowering builds, so every node of every phase must match Newton's.
+  const LayeredNetwork net = small_network(13);
+  const Eigen::MatrixXd v = net.input_voltages(solvers_test::random_inputs(3, 3, 9));
+  const Eigen::MatrixXd y = solvers_test::one_hot(3, 2);
+  auto tiled = [](const std::string& solver) {
+    CrossbarParams p = lossy_wires(solver);
+    p.tile_rows = 2;
+    p.tile_cols = 3;
+    p.summing_resistance = 150.0;
+    return p;
+  };
+  CrossbarSolver sparse(net, tiled("sparse"), kGUnit, {});
+  CrossbarSolver newton(net, tiled("newton"), kGUnit, {});
+  CHECK(sparse.circuit().tiles == std::vector<int>{6, 2});
+  check_phases_agree(sparse, newton, net, v, y);
+}
+
+TEST_CASE("crossbar phases: a linear network with many outputs is solved directly, equal to Newton") {
+  /// Without diodes and with more than 64 neurons the sparse solver factors the whole circuit per
+  /// phase (the nudge's beta on the outputs' diagonal, the clamped outputs held) instead of
+  /// reducing onto the neurons: every node must still equal Newton's, free, nudged and clamped.
+  circuits::DrnParams p;
+  p.inputs = 3;
+  p.input_gain = 1.5;
+  p.hidden = {};
+  p.outputs = 70;
+  p.bias_init = 0.1;
+  LayeredNetwork net = circuits::build_drn(p, 4);
+  for (auto& w : net.weights) w.array() += 0.05;
+  Eigen::MatrixXd x(3, 3);
+  x << 0.2, 0.9, 0.4, 0.7, 0.1, 0.5, 0.0, 0.3, 1.0;
+  const Eigen::MatrixXd v = net.input_voltages(x);
+  Eigen::MatrixXd y = Eigen::MatrixXd::Zero(3, 70);
+  for (int b = 0; b < 3; ++b) y(b, 7 * b) = 1.0;
+  CrossbarSolver sparse(net, lossy_wires("sparse"), kGUnit, {});
+  CrossbarSolver newton(net, lossy_wires("newton"), kGUnit, {});
+  CHECK(sparse.method() == "sparse-direct");
+  const CrossbarStates clamped = check_phases_agree(sparse, newton, net, v, y);
+  for (Eigen::Index s = 0; s < 3; ++s)
+    CHECK((sparse.outputs(clamped, s) - 0.8 * y.row(s)).cwiseAbs().maxCoeff() == 0.0);
+}
+
+TEST_CASE("crossbar phases: device squares are the batch's sums of each device's squared drop") {
+  /// run_phase(..., device_squares) sums dV^2 over the batch per device (the learning rules'
+  /// gradient); it must equal the drops read from every node's potential, sample by sample, for
+  /// each solver, and be left empty when not asked for.
+  const LayeredNetwork net = small_network(7);
+  const Eigen::MatrixXd v = net.input_voltages(solvers_test::random_inputs(3, 3, 5));
+  const Eigen::MatrixXd y = solvers_test::one_hot(3, 2);
+  for (const std::string solver : {"sparse", "dense", "newton"}) {
+    CAPTURE(solver);
+    CrossbarSolver crossbar(net, lossy_wires(solver), kGUnit, {});
+    crossbar.prepare(net, v);
+    CrossbarStates free_state, nudged;
+    crossbar.run_phase(net, v, [&](Eigen::Index b) { return drive(CrossbarDrive::Free, y, b); },
+                       nullptr, free_state);
+    CHECK(free_state.device_squares.empty());
+    crossbar.run_phase(net, v, [&](Eigen::Index b) { return drive(CrossbarDrive::Nudge, y, b); },
+                       &free_state, nudged, true);
+    const auto& devices = crossbar.circuit().device_nodes;
+    REQUIRE(nudged.device_squares.size() == devices.size());
+    double worst = 0.0, total = 0.0;
+    for (std::size_t l = 0; l < devices.size(); ++l) {
+      Eigen::VectorXd expected = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(devices[l].size()));
+      for (Eigen::Index s = 0; s < 3; ++s) {
+        const Eigen::VectorXd nodes = crossbar.node_potentials(nudged, s);
+        for (std::size_t k = 0; k < devices[l].size(); ++k) {
+          const double d = nodes(devices[l][k].first) - nodes(devices[l][k].second);
+          expected(static_cast<Eigen::Index>(k)) += d * d;
+        }
+      }
+      worst = std::max(worst, (nudged.device_squares[l] - expected).cwiseAbs().maxCoeff());
+      total += expected.sum();
+    }
+    CHECK(total > 0.1);
+    CHECK(worst < 1e-12);
+  }
+}
+
+TEST_CASE("crossbar phases: the sparse solve refuses Shockley diodes, which it would treat as ideal") {
   circuits::DrnParams p;
   p.inputs = 3;
   p.hidden = {4};
@@ -268,7 +385,7 @@ TEST_CASE("crossbar phases: the reduced solve refuses Shockley diodes, which it 
   circuits::CrossbarParams reduced;
   reduced.wire_resistance = 200;
   CHECK_THROWS_WITH_AS(solvers::CrossbarSolver(net, reduced, 1e-4, {}),
-                       doctest::Contains("crossbar.solver: \"reduced\""), ConfigError);
+                       doctest::Contains("crossbar.solver: \"sparse\""), ConfigError);
   circuits::CrossbarParams newton = reduced;
   newton.solver = "newton";
   CHECK_NOTHROW(solvers::CrossbarSolver(net, newton, 1e-4, {}));
