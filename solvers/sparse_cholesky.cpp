@@ -42,6 +42,9 @@ SparseCholesky::SparseCholesky(std::string what) : impl_(std::make_unique<Impl>(
   impl_->what = std::move(what);
   cholmod_start(&impl_->common);
   impl_->common.print = 0;  // errors are reported here, by exception
+  // L L' at every size (CHOLMOD's simplicial default is L D L', which factors an indefinite
+  // matrix without a word): a matrix that is not positive definite is always an error.
+  impl_->common.final_ll = 1;
 }
 
 SparseCholesky::~SparseCholesky() {

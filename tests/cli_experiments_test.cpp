@@ -34,13 +34,22 @@ bool is_study(const fs::path& file) {
   return json::parse(cli_test::slurp(file)).contains("base");
 }
 
-/// Runs `file` shortened (1 epoch; Fashion-MNIST: 1000 training and 200 test samples) into
-/// dir/label and checks the run completed with finite figures; `learns`: one short epoch already
-/// beats chance (90% test error) clearly.
-void run_shortened(const fs::path& dir, const std::string& file, const std::string& label, bool learns) {
+/// A crossbar of full-size layers (more than 200 inputs): every mini-batch factors a wire
+/// network of hundreds of thousands of nodes, so the default run only checks it runs.
+bool full_size_crossbar(const fs::path& file) {
+  const json j = json::parse(cli_test::slurp(file));
+  return j.contains("crossbar") && j["network"].value("inputs", 0) > 200;
+}
+
+/// Runs `file` shortened (1 epoch; Fashion-MNIST: `train` training and a fifth as many test
+/// samples) into dir/label and checks the run completed with finite figures; `learns`: one
+/// short epoch already beats chance (90% test error) clearly.
+void run_shortened(const fs::path& dir, const std::string& file, const std::string& label, bool learns,
+                   int train = 1000) {
   const std::string out = (dir / label).string();
-  auto r = cli_test::physlearn("run '" + file + "' --quiet --set learning.epochs=1 "
-                               "--set data.train_size=1000 --set data.test_size=200 --out '" + out + "'",
+  auto r = cli_test::physlearn("run '" + file + "' --quiet --set learning.epochs=1 --set data.train_size=" +
+                                   std::to_string(train) + " --set data.test_size=" +
+                                   std::to_string(train / 5) + " --out '" + out + "'",
                                dir);
   REQUIRE_MESSAGE(r.status == 0, r.err);
   const json results = json::parse(cli_test::slurp(out + "/results.json"));
@@ -71,7 +80,10 @@ TEST_CASE("every experiment file under experiments/ runs shortened") {
       CHECK(table.dep_g.size() >= 2);
       ++tables;
     } else if (!is_study(file)) {
-      run_shortened(dir, file.string(), file.stem().string(), true);
+      if (full_size_crossbar(file))
+        run_shortened(dir, file.string(), file.stem().string(), false, 32);  // learns: below
+      else
+        run_shortened(dir, file.string(), file.stem().string(), true);
       ++experiments;
     }
   }
@@ -82,7 +94,8 @@ TEST_CASE("every experiment file under experiments/ runs shortened") {
 /// Every study file (a "base" key) is loaded, which validates the configuration of every one of
 /// its runs, and its first and last runs (two different points) run shortened. The last point
 /// may be one that does not learn (the tutorial's 16 levels with cycle-to-cycle noise collapse
-/// to chance, as the README says), so only the first must beat chance.
+/// to chance, as the README says), so only the first must beat chance; runs of full-size
+/// crossbars only run one mini-batch (their learning is checked by the slow test below).
 TEST_CASE("every study file under experiments/ is loaded and its first and last runs run shortened") {
   if (!physlearn_test::have_fashion_mnist())
     PHYSLEARN_SKIP("Fashion-MNIST not installed (dataset-fashion-mnist)");
@@ -97,9 +110,28 @@ TEST_CASE("every study file under experiments/ is loaded and its first and last 
       const std::string label = file.stem().string() + "-" + std::to_string(r);
       const fs::path experiment = dir / (label + ".json");
       std::ofstream(experiment) << study.runs[r].config.dump(2);
-      run_shortened(dir, experiment.string(), label, r == 0);
+      if (full_size_crossbar(experiment))
+        run_shortened(dir, experiment.string(), label, false, 32);
+      else
+        run_shortened(dir, experiment.string(), label, r == 0);
     }
     ++studies;
   }
   CHECK(studies >= 3);
+}
+
+/// The full-size crossbar experiments, shortened as the others (1000 training samples) and
+/// checked to learn: about two minutes each on two cores, so labelled slow.
+TEST_CASE("full-size crossbar experiments under experiments/ learn in a shortened epoch" * doctest::test_suite("slow")) {
+  if (!physlearn_test::have_fashion_mnist())
+    PHYSLEARN_SKIP("Fashion-MNIST not installed (dataset-fashion-mnist)");
+  const fs::path dir = cli_test::scratch("cli_experiments_full_size");
+  int found = 0;
+  for (const fs::path& file : experiment_files())
+    if (file.extension() == ".json" && !is_study(file) && full_size_crossbar(file)) {
+      CAPTURE(file);
+      run_shortened(dir, file.string(), file.stem().string(), true);
+      ++found;
+    }
+  CHECK(found >= 1);
 }
