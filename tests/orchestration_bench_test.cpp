@@ -204,7 +204,7 @@ TEST_CASE("bench crossbar: every key, devices rows x cols, the native phase agre
   CHECK(out["method"] == "sparse-neurons");
   CHECK_FALSE(out.contains("native_memory_estimate_bytes"));
   /// Kirchhoff's law on the circuit's own elements holds at every node (amperes).
-  CHECK(out["max_kcl_residual_amps"].get<double>() < 1e-15);
+  CHECK(out["max_kcl_residual_amps"].get<double>() < 1e-13);  // currents are about 1e-5 A
   CHECK(out["reference"] == "newton");
   CHECK(out["max_abs_dv"].get<double>() < 1e-8);
   CHECK(out["native_seconds_per_sample"].get<double>() == out["native_seconds"].get<double>() / 4);
