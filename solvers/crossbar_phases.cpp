@@ -143,14 +143,11 @@ void add_device_squares(const circuits::LoweredCrossbar& crossbar, const Eigen::
   }
 }
 
-/// One phase of one sample at the neurons, the wires eliminated: minimise 1/2 v'(A + D)v - c'v
-/// (D: the nudge's beta at the outputs, c: bias, inputs and beta y) over the neurons that are
-/// not clamped, with each diode node held at 0 V while its diode conducts, by a primal-dual
-/// active set on dense matrices. `v` (every neuron) is the start and the result. Returns the
-/// active-set iterations.
+}  // namespace
+
 long solve_at_neurons(const Eigen::Ref<const Eigen::MatrixXd>& A, Eigen::VectorXd c,
-                      const std::vector<int>& polarity, int num_outputs,
-                      const CrossbarDrive& drive, Eigen::VectorXd& v, std::vector<int>& free) {
+                      const std::vector<int>& polarity, int num_outputs, const CrossbarDrive& drive,
+                      Eigen::VectorXd& v, int dual_iterations) {
   const int n = static_cast<int>(A.rows()), first_output = n - num_outputs;
   if (v.size() != n) v = Eigen::VectorXd::Zero(n);
   std::vector<char> known(at(n), 0);
@@ -165,15 +162,17 @@ long solve_at_neurons(const Eigen::Ref<const Eigen::MatrixXd>& A, Eigen::VectorX
       diag(first_output + i) = drive.beta;
       c(first_output + i) += drive.beta * drive.value(i);
     }
-  // A diode node is active (held at 0 V) while its diode conducts.
-  std::vector<char> active(at(n), 0);
-  for (int i = 0; i < n; ++i)
-    active[at(i)] = polarity[at(i)] != 0 && !known[at(i)] && polarity[at(i)] * v(i) <= 0.0;
-  for (long iteration = 1; iteration <= 200; ++iteration) {
+  const auto constrained = [&](int i) { return polarity[at(i)] != 0 && !known[at(i)]; };
+  // held[i]: the diode node is held at 0 V (its diode conducts). Solves for the other unknown
+  // nodes with the held ones at 0 and returns the solution of that equality problem.
+  std::vector<int> free;
+  const auto solve_free = [&](const std::vector<char>& held, Eigen::VectorXd& x) {
     free.clear();
     for (int i = 0; i < n; ++i)
-      if (!known[at(i)] && !active[at(i)]) free.push_back(i);
-      else if (active[at(i)]) v(i) = 0.0;
+      if (!known[at(i)] && !held[at(i)]) free.push_back(i);
+    x = v;
+    for (int i = 0; i < n; ++i)
+      if (held[at(i)]) x(i) = 0.0;
     const Index f = static_cast<Index>(free.size());
     Eigen::MatrixXd a(f, f);
     Eigen::VectorXd rhs(f);
@@ -185,26 +184,90 @@ long solve_at_neurons(const Eigen::Ref<const Eigen::MatrixXd>& A, Eigen::VectorX
       a(p, p) += diag(free[at(p)]);
     }
     if (f > 0) {
-      const Eigen::VectorXd x = a.ldlt().solve(rhs);
-      for (Index p = 0; p < f; ++p) v(free[at(p)]) = x(p);
+      const Eigen::VectorXd y = a.ldlt().solve(rhs);
+      for (Index p = 0; p < f; ++p) x(free[at(p)]) = y(p);
     }
-    // Diode currents of active nodes (sign-adjusted: >= 0 when conducting the right way), sign
-    // violations of free ones.
-    const Eigen::VectorXd gradient = A * v + diag.cwiseProduct(v) - c;
+  };
+  // The diode currents (sign-adjusted: >= 0 when a held diode conducts the right way).
+  const auto currents = [&](const Eigen::VectorXd& x) { return Eigen::VectorXd(A * x + diag.cwiseProduct(x) - c); };
+  // Rounding: a current or a potential within these of 0 is 0, so that a node on the boundary
+  // (a degenerate problem) does not flip back and forth.
+  const auto current_tolerance = [&](const Eigen::VectorXd& x) {
+    return 1e-11 * (c.cwiseAbs().maxCoeff() + (A.cwiseAbs() * x.cwiseAbs()).maxCoeff() + 1e-300);
+  };
+  const double potential_tolerance = 1e-13 * std::max(1.0, c.cwiseAbs().maxCoeff() /
+                                                             std::max(A.diagonal().cwiseAbs().minCoeff(), 1e-300));
+
+  // 1. Primal-dual active set: fast (a few iterations), but it may cycle when A is not an
+  // M-matrix (long wires couple the neurons).
+  std::vector<char> held(at(n), 0);
+  for (int i = 0; i < n; ++i) held[at(i)] = constrained(i) && polarity[at(i)] * v(i) <= 0.0;
+  Eigen::VectorXd x;
+  for (int iteration = 1; iteration <= dual_iterations; ++iteration) {
+    solve_free(held, x);
+    v = x;
+    const Eigen::VectorXd g = currents(v);
+    const double tolerance = current_tolerance(v);
     bool changed = false;
     for (int i = 0; i < n; ++i) {
+      if (!constrained(i)) continue;
       const int s = polarity[at(i)];
-      if (s == 0 || known[at(i)]) continue;
-      const bool now = active[at(i)] ? s * gradient(i) > 0.0 : s * v(i) < 0.0;
-      if (now != static_cast<bool>(active[at(i)])) {
-        active[at(i)] = now;
+      const bool now = held[at(i)] ? s * g(i) > -tolerance : s * v(i) < -potential_tolerance;
+      if (now != static_cast<bool>(held[at(i)])) {
+        held[at(i)] = now;
         changed = true;
       }
     }
     if (!changed) return iteration;
   }
-  throw SolverError("crossbar: the neurons' diode set did not settle in 200 active-set iterations");
+  // 2. A primal active set (Lawson and Hanson's for non-negative least squares, here for any
+  // positive definite A): from a feasible point, every step lowers the energy, so it ends. It
+  // holds a diode node when a step would cross 0 V and releases the one whose current pulls
+  // it most the wrong way.
+  for (int i = 0; i < n; ++i)
+    if (constrained(i) && polarity[at(i)] * v(i) <= 0.0) {
+      v(i) = 0.0;
+      held[at(i)] = 1;
+    } else {
+      held[at(i)] = 0;
+    }
+  const long limit = 10L * n + 10;
+  for (long iteration = 1; iteration <= limit; ++iteration) {
+    solve_free(held, x);
+    // Longest step from v towards x that keeps every free diode node on its side of 0 V.
+    double step = 1.0;
+    int blocking = -1;
+    for (int i = 0; i < n; ++i) {
+      if (!constrained(i) || held[at(i)]) continue;
+      const double s = polarity[at(i)], from = s * v(i), to = s * x(i);
+      if (to < 0.0 && from - to > 0.0 && from / (from - to) < step) {
+        step = from / (from - to);
+        blocking = i;
+      }
+    }
+    if (blocking >= 0) {
+      v += step * (x - v);
+      v(blocking) = 0.0;
+      held[at(blocking)] = 1;
+      continue;
+    }
+    v = x;
+    const Eigen::VectorXd g = currents(v);
+    int release = -1;
+    double worst = -current_tolerance(v);
+    for (int i = 0; i < n; ++i)
+      if (constrained(i) && held[at(i)] && polarity[at(i)] * g(i) < worst) {
+        worst = polarity[at(i)] * g(i);
+        release = i;
+      }
+    if (release < 0) return dual_iterations + iteration;
+    held[at(release)] = 0;
+  }
+  throw SolverError("crossbar: the neurons' diode set did not settle (" + std::to_string(dual_iterations) +
+                    " primal-dual and " + std::to_string(limit) + " primal active-set iterations)");
 }
+
+namespace {
 
 /// Every sample's phase at the neurons (solve_at_neurons), the wires reduced to A = Y_ZZ and
 /// Y_ZX (neurons x inputs): each from `start`, or from `warm` (the last free solution, updated).
@@ -214,12 +277,11 @@ long solve_samples(const Eigen::Ref<const Eigen::MatrixXd>& A,
                    const std::function<CrossbarDrive(Index)>& drive_of,
                    const CrossbarStates* start, Eigen::VectorXd& warm, Eigen::MatrixXd& neurons) {
   neurons.resize(A.rows(), inputs.rows());
-  std::vector<int> free;
   long iterations = 0;
   for (Index b = 0; b < inputs.rows(); ++b) {
     Eigen::VectorXd v = start ? Eigen::VectorXd(start->neurons.col(b)) : warm;
     const Eigen::VectorXd c = bias - y_zx * inputs.row(b).transpose();
-    iterations += solve_at_neurons(A, c, polarity, num_outputs, drive_of(b), v, free);
+    iterations += solve_at_neurons(A, c, polarity, num_outputs, drive_of(b), v);
     neurons.col(b) = v;
     if (!start) warm = v;
   }

@@ -39,6 +39,17 @@ struct CrossbarDrive {
 };
 
 
+/// One phase of one sample at the neurons, the wires eliminated: minimises 1/2 v'(A + D)v - c'v
+/// (D: the nudge's beta at the last `num_outputs` neurons, which also adds beta y to c) over the
+/// neurons that are not clamped, each diode node (polarity[i] != 0) kept on its side of 0 V,
+/// polarity[i] v_i >= 0, and held at 0 V while its diode conducts. First a primal-dual active
+/// set (at most `dual_iterations`), then, if it has not settled (it can cycle when A is not an
+/// M-matrix), a primal active set that lowers the energy at every step. `v` is the start and the
+/// result; returns the iterations.
+long solve_at_neurons(const Eigen::Ref<const Eigen::MatrixXd>& A, Eigen::VectorXd c,
+                      const std::vector<int>& polarity, int num_outputs, const CrossbarDrive& drive,
+                      Eigen::VectorXd& v, int dual_iterations = 50);
+
 /// What one phase leaves: the neurons' potentials of every sample (all of them with "newton"),
 /// and, when run_phase is asked for them, the devices' squared drops summed over the batch.
 class CrossbarStates {

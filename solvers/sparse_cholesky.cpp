@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/error.h"
 
@@ -13,12 +14,49 @@ struct SparseCholesky::Impl {
   std::string what;
   mutable cholmod_common common{};
   cholmod_factor* factor = nullptr;
-  // solve()'s workspaces, kept between calls (cholmod_solve2 reuses them when the sizes match).
-  mutable cholmod_dense* x = nullptr;
-  mutable cholmod_dense* y = nullptr;
-  mutable cholmod_dense* e = nullptr;
+  /// The solves' CHOLMOD workspace and its solve2 buffers, kept between calls
+  /// (cholmod_solve2 reuses them when the sizes match).
+  struct Worker {
+    cholmod_common common{};
+    cholmod_dense* x = nullptr;
+    cholmod_dense* y = nullptr;
+    cholmod_dense* e = nullptr;
+    Worker() { cholmod_start(&common); common.print = 0; }
+    ~Worker() {
+      if (x) cholmod_free_dense(&x, &common);
+      if (y) cholmod_free_dense(&y, &common);
+      if (e) cholmod_free_dense(&e, &common);
+      cholmod_finish(&common);
+    }
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+  };
+  mutable std::vector<std::unique_ptr<Worker>> workers;
   double flops = 0.0, nonzeros = 0.0;
   bool factored = false;
+
+  /// Solves columns [first, first + count) of `b` in place with worker `w`.
+  void solve_columns(Worker& w, Eigen::MatrixXd& b, Eigen::Index first, Eigen::Index count) const {
+    const std::size_t n = factor->n;
+    // Blocks of about 8 M values, so that CHOLMOD's two buffers stay small.
+    const Eigen::Index block = std::max<Eigen::Index>(
+        1, static_cast<Eigen::Index>((std::size_t{1} << 23) / std::max<std::size_t>(n, 1)));
+    for (Eigen::Index c = first; c < first + count; c += block) {
+      const Eigen::Index k = std::min(block, first + count - c);
+      cholmod_dense rhs{};
+      rhs.nrow = n;
+      rhs.ncol = static_cast<std::size_t>(k);
+      rhs.nzmax = n * static_cast<std::size_t>(k);
+      rhs.d = n;
+      rhs.x = b.col(c).data();
+      rhs.xtype = CHOLMOD_REAL;
+      rhs.dtype = CHOLMOD_DOUBLE;
+      if (!cholmod_solve2(CHOLMOD_A, factor, &rhs, nullptr, &w.x, nullptr, &w.y, &w.e, &w.common))
+        throw SolverError(what + ": the sparse solve failed (CHOLMOD status " +
+                          std::to_string(w.common.status) + ")");
+      std::memcpy(b.col(c).data(), w.x->x, sizeof(double) * n * static_cast<std::size_t>(k));
+    }
+  }
 
   /// A header over `a`'s arrays (CHOLMOD reads them; nothing is copied).
   static cholmod_sparse header(const LowerCsc& a) {
@@ -45,14 +83,15 @@ SparseCholesky::SparseCholesky(std::string what) : impl_(std::make_unique<Impl>(
   // L L' at every size (CHOLMOD's simplicial default is L D L', which factors an indefinite
   // matrix without a word): a matrix that is not positive definite is always an error.
   impl_->common.final_ll = 1;
+  // Both AMD and METIS nested dissection, keeping the sparser factor (CHOLMOD's default tries
+  // METIS only when AMD fills very badly; on a crossbar's long strips METIS is about 30% sparser).
+  impl_->common.nmethods = 3;  // methods 0 (a given ordering: none here), 1 (AMD), 2 (METIS)
 }
 
 SparseCholesky::~SparseCholesky() {
+  impl_->workers.clear();
   cholmod_common* c = &impl_->common;
   if (impl_->factor) cholmod_free_factor(&impl_->factor, c);
-  if (impl_->x) cholmod_free_dense(&impl_->x, c);
-  if (impl_->y) cholmod_free_dense(&impl_->y, c);
-  if (impl_->e) cholmod_free_dense(&impl_->e, c);
   cholmod_finish(c);
 }
 
@@ -93,27 +132,12 @@ void SparseCholesky::solve(Eigen::MatrixXd& b) const {
   if (static_cast<std::size_t>(b.rows()) != n)
     throw SolverError(impl_->what + ": right-hand side of " + std::to_string(b.rows()) +
                       " rows for a matrix of " + std::to_string(n));
-  // Columns in blocks of about 8 M values, so that CHOLMOD's two workspaces stay small.
-  const Eigen::Index block =
-      std::max<Eigen::Index>(1, static_cast<Eigen::Index>((std::size_t{1} << 23) / std::max<std::size_t>(n, 1)));
-  cholmod_common* c = &impl_->common;
-  for (Eigen::Index first = 0; first < b.cols(); first += block) {
-    const Eigen::Index k = std::min(block, b.cols() - first);
-    cholmod_dense rhs{};
-    rhs.nrow = n;
-    rhs.ncol = static_cast<std::size_t>(k);
-    rhs.nzmax = n * static_cast<std::size_t>(k);
-    rhs.d = n;
-    rhs.x = b.col(first).data();
-    rhs.xtype = CHOLMOD_REAL;
-    rhs.dtype = CHOLMOD_DOUBLE;
-    if (!cholmod_solve2(CHOLMOD_A, impl_->factor, &rhs, nullptr, &impl_->x, nullptr, &impl_->y,
-                        &impl_->e, c))
-      throw SolverError(impl_->what + ": the sparse solve failed (CHOLMOD status " +
-                        std::to_string(c->status) + ")");
-    std::memcpy(b.col(first).data(), impl_->x->x, sizeof(double) * n * static_cast<std::size_t>(k));
-  }
+  // One worker: CHOLMOD could solve column shares in threads, but Debian's serial OpenBLAS is not
+  // safe to call from several threads at once (two threads gave wrong solutions here).
+  if (impl_->workers.empty()) impl_->workers.push_back(std::make_unique<Impl::Worker>());
+  impl_->solve_columns(*impl_->workers[0], b, 0, b.cols());
 }
+
 
 double SparseCholesky::factor_nonzeros() const { return impl_->nonzeros; }
 double SparseCholesky::factor_flops() const { return impl_->flops; }

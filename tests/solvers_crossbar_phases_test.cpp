@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -389,4 +390,48 @@ TEST_CASE("crossbar phases: the sparse solve refuses Shockley diodes, which it w
   circuits::CrossbarParams newton = reduced;
   newton.solver = "newton";
   CHECK_NOTHROW(solvers::CrossbarSolver(net, newton, 1e-4, {}));
+}
+
+TEST_CASE("crossbar phases: the neurons' problem, by either active set, meets its optimality conditions") {
+  /// A dense positive definite A that is not an M-matrix (positive off-diagonal entries, as long
+  /// wires make), 12 neurons of which 9 have diodes of either polarity and 3 are outputs:
+  /// the primal-dual active set (50 iterations allowed) and the primal one alone (0) must reach
+  /// the same point, and it must satisfy the conditions of the problem: every diode node on its
+  /// side (s v >= 0), a held node (v = 0) has a current s g >= 0, a free node's current is 0.
+  std::mt19937_64 rng(17);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for (int trial = 0; trial < 20; ++trial) {
+    CAPTURE(trial);
+    const int n = 12;
+    Eigen::MatrixXd B(n, n);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) B(i, j) = normal(rng);
+    const Eigen::MatrixXd A = B * B.transpose() + 0.5 * Eigen::MatrixXd::Identity(n, n);
+    Eigen::VectorXd c(n);
+    for (int i = 0; i < n; ++i) c(i) = 3.0 * normal(rng);
+    const std::vector<int> polarity = {1, -1, 1, 1, -1, 1, -1, 1, 1, 0, 0, 0};
+    CrossbarDrive nudge;
+    nudge.kind = CrossbarDrive::Nudge;
+    nudge.beta = 0.3;
+    nudge.value = Eigen::RowVectorXd::Constant(3, 0.5);
+    Eigen::VectorXd dual = Eigen::VectorXd::Zero(n), primal = Eigen::VectorXd::Zero(n);
+    solvers::solve_at_neurons(A, c, polarity, 3, nudge, dual, 50);
+    solvers::solve_at_neurons(A, c, polarity, 3, nudge, primal, 0);
+    CHECK((dual - primal).cwiseAbs().maxCoeff() < 1e-9);
+    Eigen::VectorXd d = Eigen::VectorXd::Zero(n), rhs = c;
+    for (int i = n - 3; i < n; ++i) {
+      d(i) = 0.3;
+      rhs(i) += 0.3 * 0.5;
+    }
+    const Eigen::VectorXd g = A * primal + d.cwiseProduct(primal) - rhs;
+    for (int i = 0; i < n; ++i) {
+      const int s = polarity[static_cast<std::size_t>(i)];
+      if (s != 0 && primal(i) == 0.0) {
+        CHECK(s * g(i) >= -1e-9);
+      } else {
+        CHECK(std::abs(g(i)) < 1e-9);
+        CHECK(s * primal(i) >= 0.0);
+      }
+    }
+  }
 }
