@@ -56,6 +56,31 @@ json RunResult::to_json(const ExperimentConfig& config) const {
                   {"test_loss", final_test_loss},
                   {"wall_seconds", wall_seconds}};
   out["complete"] = complete;
+  if (config.has_crossbar) {
+    // The arrays the run trained on: the crossbar section as resolved, and each weight layer's
+    // tiles (row blocks x column blocks).
+    const circuits::CrossbarParams& x = config.crossbar;
+    std::vector<int> sizes = {config.network.inputs * (config.network.inverted_inputs ? 2 : 1)};
+    sizes.insert(sizes.end(), config.network.hidden.begin(), config.network.hidden.end());
+    sizes.push_back(config.network.outputs);
+    json tiles = json::array();
+    for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+      const int tr = x.tile_rows > 0 ? std::min(x.tile_rows, sizes[l]) : sizes[l];
+      const int tc = x.tile_cols > 0 ? std::min(x.tile_cols, sizes[l + 1]) : sizes[l + 1];
+      tiles.push_back({{"rows", sizes[l]},
+                       {"cols", sizes[l + 1]},
+                       {"tiles", ((sizes[l] + tr - 1) / tr) * ((sizes[l + 1] + tc - 1) / tc)},
+                       {"tile_rows", tr},
+                       {"tile_cols", tc}});
+    }
+    out["crossbar"] = {{"wire_resistance", x.wire_resistance},
+                       {"access_resistance", x.access_resistance},
+                       {"summing_resistance", x.summing_resistance},
+                       {"g_unit", crossbar_g_unit(config)},
+                       {"row_pairs", x.row_pairs},
+                       {"solver", x.solver},
+                       {"layers", tiles}};
+  }
   std::vector<json> physics;
   for (const auto& e : epochs) physics.push_back(e.physics);
   if (json p = combine_physics(physics); !p.is_null()) out["final"]["physics"] = p;

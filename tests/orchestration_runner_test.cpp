@@ -109,3 +109,34 @@ TEST_CASE("physics: a transient that fails in training names the batch, phase, s
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("results: a crossbar run states its arrays, tiles per layer included") {
+  auto config = orchestration::load_experiment(
+      std::string(PHYSLEARN_SOURCE_DIR) + "/experiments/xor.json",
+      {"solver.type=newton", "solver.sweeps=null", "learning.epochs=1", "output.progress_seconds=0",
+       "crossbar.wire_resistance=5", "crossbar.tile_rows=3", "crossbar.tile_cols=5",
+       "crossbar.summing_resistance=20", "crossbar.g_unit=1e-4"});
+  const json out = orchestration::run_experiment(config, scratch("crossbar").string(), true).to_json(config);
+  REQUIRE(out.contains("crossbar"));
+  const json& x = out["crossbar"];
+  CHECK(x["wire_resistance"] == 5.0);
+  CHECK(x["summing_resistance"] == 20.0);
+  CHECK(x["g_unit"] == 1e-4);
+  CHECK(x["solver"] == "sparse");
+  /// Layer by layer: rows, columns, and ceil(rows / 3) x ceil(cols / 5) tiles.
+  const int inputs = config.network.inputs * (config.network.inverted_inputs ? 2 : 1);
+  std::vector<int> sizes = {inputs};
+  for (int h : config.network.hidden) sizes.push_back(h);
+  sizes.push_back(config.network.outputs);
+  REQUIRE(x["layers"].size() == sizes.size() - 1);
+  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+    CAPTURE(l);
+    const json& layer = x["layers"][l];
+    CHECK(layer["rows"] == sizes[l]);
+    CHECK(layer["cols"] == sizes[l + 1]);
+    CHECK(layer["tiles"] == ((sizes[l] + 2) / 3) * ((sizes[l + 1] + 4) / 5));
+  }
+  /// A run without a crossbar section has no such key.
+  auto plain = xor_transient({});
+  CHECK_FALSE(orchestration::RunResult{}.to_json(plain).contains("crossbar"));
+}
