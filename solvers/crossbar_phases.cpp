@@ -521,6 +521,7 @@ class CrossbarSolver::SparsePhases {
     std::vector<CrossbarDrive> drives;
     drives.reserve(at(batch));
     for (Index b = 0; b < batch; ++b) drives.push_back(drive_of(b));
+    out.drives = drives;
     std::vector<char> done(at(batch), 0);
     for (Index b0 = 0; b0 < batch; ++b0) {
       if (done[at(b0)]) continue;
@@ -535,6 +536,19 @@ class CrossbarSolver::SparsePhases {
       iterations += static_cast<long>(group.size());
     }
     return iterations;
+  }
+
+  /// Every node's potential for sample b of `s` into `full` (nodes x 1): from its neurons with the
+  /// wire network's factor, or, solved directly, by solving the sample again with its own drive
+  /// (the factor of its phase, refactored if another phase came since: no second system).
+  void sample(const CrossbarStates& s, Index b, Eigen::MatrixXd& full) {
+    if (reduced_ || s.drives.size() != static_cast<std::size_t>(s.inputs.rows())) {
+      expand(s.inputs, s.neurons, b, 1, full);
+      return;
+    }
+    CrossbarStates scratch;
+    scratch.neurons.resize(roles_.num_neurons(), s.inputs.rows());
+    solve_direct(s.inputs, s.drives, {b}, scratch, false, &full);
   }
 
   /// Every node's potential for the samples [first, first + count) of `neurons`, into `full`
@@ -577,7 +591,8 @@ class CrossbarSolver::SparsePhases {
   /// The samples `group` (one drive) with every node but the sources (and clamped outputs)
   /// unknown: one factorisation (kept while the drive repeats within a batch), one solve.
   void solve_direct(const Eigen::MatrixXd& inputs, const std::vector<CrossbarDrive>& drives,
-                    const std::vector<Index>& group, CrossbarStates& out, bool squares) {
+                    const std::vector<Index>& group, CrossbarStates& out, bool squares,
+                    Eigen::MatrixXd* full_out = nullptr) {
     const CrossbarDrive& drive = drives[at(group.front())];
     const bool clamp = drive.kind == CrossbarDrive::Clamp;
     const double beta = drive.kind == CrossbarDrive::Nudge ? drive.beta : 0.0;
@@ -624,6 +639,7 @@ class CrossbarSolver::SparsePhases {
         for (int z = 0; z < roles_.num_neurons(); ++z)
           out.neurons(z, group[first + at(j)]) = full(roles_.neurons[at(z)], j);
       if (squares) add_device_squares(crossbar_, full, out.device_squares);
+      if (full_out) *full_out = full;
     }
   }
 
@@ -749,6 +765,7 @@ void CrossbarSolver::run_phase(const circuits::LayeredNetwork& net, const Eigen:
   const Eigen::Index batch = inputs.rows();
   out.inputs = inputs;
   out.device_squares.clear();
+  out.drives.clear();
   if (sparse_) {
     iterations_ += sparse_->run(inputs, drive_of, start, warm_, out, device_squares);
   } else if (dense_) {
@@ -768,7 +785,7 @@ void CrossbarSolver::run_phase(const circuits::LayeredNetwork& net, const Eigen:
 Eigen::VectorXd CrossbarSolver::node_potentials(const CrossbarStates& s, Eigen::Index b) const {
   if (newton_) return s.full.col(b);
   Eigen::MatrixXd full;
-  if (sparse_) sparse_->expand(s.inputs, s.neurons, b, 1, full);
+  if (sparse_) sparse_->sample(s, b, full);
   else dense_->expand(s.inputs, s.neurons, b, 1, full);
   return full.col(0);
 }

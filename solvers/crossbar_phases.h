@@ -60,6 +60,8 @@ class CrossbarStates {
   /// Per weight layer, per device in the DRN's order (row j, column i): the sum over the batch of
   /// the device's squared voltage drop (empty unless run_phase was asked for it).
   std::vector<Eigen::VectorXd> device_squares;
+  /// sparse, solved directly: each sample's drive, to solve a sample again on demand.
+  std::vector<CrossbarDrive> drives;
 };
 
 class CrossbarSolver {

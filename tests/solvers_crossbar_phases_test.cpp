@@ -337,6 +337,16 @@ TEST_CASE("crossbar phases: a linear network with many outputs is solved directl
   const CrossbarStates clamped = check_phases_agree(sparse, newton, net, v, y);
   for (Eigen::Index s = 0; s < 3; ++s)
     CHECK((sparse.outputs(clamped, s) - 0.8 * y.row(s)).cwiseAbs().maxCoeff() == 0.0);
+  /// A free state's nodes asked for after a nudged phase (which refactored the circuit with its
+  /// beta): the sample is solved again with its own drive.
+  CrossbarStates free_state, nudged, newton_free;
+  const auto free_drive = [&](Eigen::Index b) { return drive(CrossbarDrive::Free, y, b); };
+  sparse.run_phase(net, v, free_drive, nullptr, free_state);
+  sparse.run_phase(net, v, [&](Eigen::Index b) { return drive(CrossbarDrive::Nudge, y, b); },
+                   &free_state, nudged);
+  newton.run_phase(net, v, free_drive, nullptr, newton_free);
+  CHECK((sparse.node_potentials(free_state, 1) - newton.node_potentials(newton_free, 1)).cwiseAbs().maxCoeff() <
+        1e-9);
 }
 
 TEST_CASE("crossbar phases: device squares are the batch's sums of each device's squared drop") {
