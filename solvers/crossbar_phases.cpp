@@ -754,8 +754,20 @@ CrossbarSolver::~CrossbarSolver() = default;
 
 void CrossbarSolver::prepare(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& inputs) {
   crossbar_.lowered.update(net, inputs.row(0));  // conductances and biases of this batch
-  if (dense_) dense_->prepare(crossbar_.lowered.circuit);
-  if (sparse_) sparse_->prepare(crossbar_.lowered.circuit);
+  if (!dense_ && !sparse_) return;
+  // The factorisation and the reduction depend on the conductances and bias currents only (the
+  // inputs enter per sample): with the same values as last time (evaluation, batch after batch)
+  // they are kept.
+  const circuits::Circuit& c = crossbar_.lowered.circuit;
+  std::vector<double> values;
+  values.reserve(c.list<circuits::Conductance>().size() + c.list<circuits::CurrentSource>().size());
+  for (const auto& g : c.list<circuits::Conductance>()) values.push_back(g.g);
+  for (const auto& src : c.list<circuits::CurrentSource>()) values.push_back(src.amps);
+  if (values == prepared_values_) return;
+  prepared_values_ = std::move(values);
+  ++preparations_;
+  if (dense_) dense_->prepare(c);
+  if (sparse_) sparse_->prepare(c);
 }
 
 void CrossbarSolver::run_phase(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& inputs,

@@ -78,7 +78,11 @@ class CrossbarSolver {
   /// The circuit (for export and checks).
   const circuits::LoweredCrossbar& circuit() const { return crossbar_; }
   /// Takes the network's conductances and biases for this batch (`inputs`: its source voltages).
+  /// The sparse and dense solvers refactor only when a conductance or a bias has changed since
+  /// the last call (evaluating a fixed network factors once).
   void prepare(const circuits::LayeredNetwork& net, const Eigen::MatrixXd& inputs);
+  /// Times prepare recomputed the factorisation and reduction (sparse, dense).
+  long preparations() const { return preparations_; }
   /// Runs the phase `drive_of(sample)` for every sample, each from `start` (the free phase's
   /// states), or, without `start`, from the last free solution (the warm start, which it
   /// updates), and collects the neurons' potentials in `out`; with `device_squares`, also each
@@ -112,6 +116,8 @@ class CrossbarSolver {
   std::unique_ptr<SparsePhases> sparse_;
   std::unique_ptr<NewtonPhases> newton_;
   Eigen::VectorXd warm_;  ///< the last free solution: the next sample's starting point
+  std::vector<double> prepared_values_;  ///< conductances and bias currents of the last preparation
+  long preparations_ = 0;
   long iterations_ = 0;
 };
 

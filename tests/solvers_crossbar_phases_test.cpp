@@ -445,3 +445,38 @@ TEST_CASE("crossbar phases: the neurons' problem, by either active set, meets it
     }
   }
 }
+
+TEST_CASE("crossbar phases: prepare keeps the factorisation while the conductances and biases stay") {
+  /// Evaluating a fixed network batch after batch: the second prepare with other inputs but the
+  /// same network recomputes nothing and gives the same potentials as a fresh solver; a changed
+  /// conductance, or a changed bias, recomputes.
+  LayeredNetwork net = small_network(21);
+  const Eigen::MatrixXd y = solvers_test::one_hot(3, 2);
+  const Eigen::MatrixXd v1 = net.input_voltages(solvers_test::random_inputs(3, 3, 1));
+  const Eigen::MatrixXd v2 = net.input_voltages(solvers_test::random_inputs(3, 3, 2));
+  for (const std::string solver : {"sparse", "dense"}) {
+    CAPTURE(solver);
+    CrossbarSolver kept(net, lossy_wires(solver), kGUnit, {});
+    const auto free_drive = [&](Eigen::Index b) { return drive(CrossbarDrive::Free, y, b); };
+    CrossbarStates s;
+    kept.prepare(net, v1);
+    kept.run_phase(net, v1, free_drive, nullptr, s);
+    CHECK(kept.preparations() == 1);
+    kept.prepare(net, v2);
+    CHECK(kept.preparations() == 1);
+    kept.run_phase(net, v2, free_drive, nullptr, s);
+    CrossbarSolver fresh(net, lossy_wires(solver), kGUnit, {});
+    CrossbarStates f;
+    fresh.prepare(net, v2);
+    fresh.run_phase(net, v2, free_drive, nullptr, f);
+    for (Eigen::Index b = 0; b < 3; ++b)
+      CHECK((kept.node_potentials(s, b) - fresh.node_potentials(f, b)).cwiseAbs().maxCoeff() == 0.0);
+    LayeredNetwork changed = net;
+    changed.weights[0](2, 1) += 0.01;
+    kept.prepare(changed, v2);
+    CHECK(kept.preparations() == 2);
+    changed.biases[0](0) += 0.01;
+    kept.prepare(changed, v2);
+    CHECK(kept.preparations() == 3);
+  }
+}
