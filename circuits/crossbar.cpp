@@ -40,6 +40,15 @@ void describe(Schema& schema, CrossbarParams& params) {
       .one_of({"sparse", "dense", "newton"});
 }
 
+TileLayout tile_layout(int rows, int cols, const CrossbarParams& params) {
+  TileLayout t;
+  t.tile_rows = params.tile_rows > 0 ? std::min(params.tile_rows, rows) : rows;
+  t.tile_cols = params.tile_cols > 0 ? std::min(params.tile_cols, cols) : cols;
+  t.row_blocks = (rows + t.tile_rows - 1) / t.tile_rows;
+  t.col_blocks = (cols + t.tile_cols - 1) / t.tile_cols;
+  return t;
+}
+
 namespace {
 
 /// Physical row of DRN row j in layer l's crossbar.
@@ -91,10 +100,9 @@ LoweredCrossbar lower_to_crossbar(const LayeredNetwork& net, const CrossbarParam
     const std::string tag = "X" + std::to_string(l) + "_";
     // Tile sizes of this layer: a tile's first column starts at the row's driver, its last row
     // ends at the neuron (or the tile's summing resistor).
-    const int tr = params.tile_rows > 0 ? std::min(params.tile_rows, n) : n;
-    const int tc = params.tile_cols > 0 ? std::min(params.tile_cols, m) : m;
-    const int row_blocks = (n + tr - 1) / tr, col_blocks = (m + tc - 1) / tc;
-    out.tiles.push_back(row_blocks * col_blocks);
+    const TileLayout layout = tile_layout(n, m, params);
+    const int tr = layout.tile_rows, tc = layout.tile_cols, row_blocks = layout.row_blocks;
+    out.tiles.push_back(layout.tiles());
     // Cell nodes of the wires, by physical row p and column i (none when wires are ideal).
     std::vector<int> row_node, col_node;  // p * m + i
     std::vector<int> driver(n), neuron(m);

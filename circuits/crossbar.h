@@ -73,6 +73,14 @@ struct CrossbarParams {
 
 void describe(Schema& schema, CrossbarParams& params);
 
+/// How a weight layer of `rows` x `cols` devices is split into tiles under `params`.
+struct TileLayout {
+  int tile_rows = 0, tile_cols = 0;    ///< rows and columns of a full tile
+  int row_blocks = 0, col_blocks = 0;  ///< tiles down and across
+  int tiles() const { return row_blocks * col_blocks; }
+};
+TileLayout tile_layout(int rows, int cols, const CrossbarParams& params);
+
 /// The crossbar circuit of a layered network, with maps back to the layers. The device
 /// conductances come first in `lowered.circuit.list<Conductance>()`, in the DRN's order (layer by layer,
 /// row j, column i), so LoweredNetwork::update sets them; wires and access resistors follow.

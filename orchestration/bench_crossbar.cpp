@@ -93,6 +93,8 @@ double max_abs_dv(const Eigen::VectorXd& native, const Eigen::VectorXd& referenc
 /// Largest |sum of the currents leaving a node| over every node that no source holds, amperes:
 /// Kirchhoff's current law checked on the circuit's own elements (conductances and current
 /// sources; the bench's one-layer network has no diode), independently of how it was solved.
+/// (solvers::kcl_residual needs every unknown of the MNA layout, the sources' branch currents
+/// included, which the crossbar solvers do not compute; the nodes the sources hold are skipped.)
 double max_kcl_residual(const circuits::Circuit& c, const Eigen::VectorXd& v, double g_unit) {
   Eigen::VectorXd leaving = Eigen::VectorXd::Zero(c.num_nodes());
   for (const auto& g : c.list<circuits::Conductance>()) {

@@ -65,13 +65,12 @@ json RunResult::to_json(const ExperimentConfig& config) const {
     sizes.push_back(config.network.outputs);
     json tiles = json::array();
     for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
-      const int tr = x.tile_rows > 0 ? std::min(x.tile_rows, sizes[l]) : sizes[l];
-      const int tc = x.tile_cols > 0 ? std::min(x.tile_cols, sizes[l + 1]) : sizes[l + 1];
+      const circuits::TileLayout t = circuits::tile_layout(sizes[l], sizes[l + 1], x);
       tiles.push_back({{"rows", sizes[l]},
                        {"cols", sizes[l + 1]},
-                       {"tiles", ((sizes[l] + tr - 1) / tr) * ((sizes[l + 1] + tc - 1) / tc)},
-                       {"tile_rows", tr},
-                       {"tile_cols", tc}});
+                       {"tiles", t.tiles()},
+                       {"tile_rows", t.tile_rows},
+                       {"tile_cols", t.tile_cols}});
     }
     out["crossbar"] = {{"wire_resistance", x.wire_resistance},
                        {"access_resistance", x.access_resistance},

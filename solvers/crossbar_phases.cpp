@@ -108,18 +108,25 @@ struct CrossbarSolver::Roles {
   bool any_diode() const {
     return std::any_of(polarity.begin(), polarity.end(), [](int p) { return p != 0; });
   }
-  /// The current each neuron receives from the circuit's current sources (its bias).
-  Eigen::VectorXd bias(const circuits::Circuit& c) const {
-    Eigen::VectorXd out = Eigen::VectorXd::Zero(num_neurons());
-    for (const auto& src : c.list<circuits::CurrentSource>()) {
-      if (src.to >= 0 && role[at(src.to)] == 2) out(index[at(src.to)]) += src.amps;
-      if (src.from >= 0 && role[at(src.from)] == 2) out(index[at(src.from)]) -= src.amps;
-    }
+  /// The entries of a per-node vector at the neurons, in the neurons' order.
+  Eigen::VectorXd at_neurons(const Eigen::VectorXd& per_node) const {
+    Eigen::VectorXd out(num_neurons());
+    for (int z = 0; z < num_neurons(); ++z) out(z) = per_node(neurons[at(z)]);
     return out;
   }
 };
 
 namespace {
+
+/// The current the circuit's current sources inject into each node (the neurons' biases).
+Eigen::VectorXd node_injection(const circuits::Circuit& c) {
+  Eigen::VectorXd out = Eigen::VectorXd::Zero(c.num_nodes());
+  for (const auto& src : c.list<circuits::CurrentSource>()) {
+    if (src.to >= 0) out(src.to) += src.amps;
+    if (src.from >= 0) out(src.from) -= src.amps;
+  }
+  return out;
+}
 
 /// Adds every device's squared drop, over the columns of `v` (every node x samples), to
 /// `squares` (per weight layer, per device in the DRN's order).
@@ -151,9 +158,11 @@ long solve_at_neurons(const Eigen::Ref<const Eigen::MatrixXd>& A, Eigen::VectorX
   const int n = static_cast<int>(A.rows()), first_output = n - num_outputs;
   if (v.size() != n) v = Eigen::VectorXd::Zero(n);
   std::vector<char> known(at(n), 0);
+  std::vector<int> clamped;  // the known (clamped) nodes, in order
   if (drive.kind == CrossbarDrive::Clamp)
     for (int i = 0; i < num_outputs; ++i) {
       known[at(first_output + i)] = 1;
+      clamped.push_back(first_output + i);
       v(first_output + i) = drive.value(i);
     }
   Eigen::VectorXd diag = Eigen::VectorXd::Zero(n);
@@ -178,8 +187,7 @@ long solve_at_neurons(const Eigen::Ref<const Eigen::MatrixXd>& A, Eigen::VectorX
     Eigen::VectorXd rhs(f);
     for (Index p = 0; p < f; ++p) {
       rhs(p) = c(free[at(p)]);
-      for (int j = 0; j < n; ++j)
-        if (known[at(j)]) rhs(p) -= A(free[at(p)], j) * v(j);
+      for (int j : clamped) rhs(p) -= A(free[at(p)], j) * v(j);
       for (Index q = 0; q < f; ++q) a(p, q) = A(free[at(p)], free[at(q)]);
       a(p, p) += diag(free[at(p)]);
     }
@@ -402,6 +410,12 @@ class DirichletSystem {
   void solve(Eigen::MatrixXd& rhs) const {
     if (a_.size > 0) chol_.solve(rhs);
   }
+  /// Every node's potential (nodes x samples) from the knowns' and the unknowns' values.
+  void assemble(const Eigen::MatrixXd& known, const Eigen::MatrixXd& unknown, Eigen::MatrixXd& full) const {
+    full.resize(static_cast<Index>(unknown_index_.size()), known.cols());
+    for (std::size_t k = 0; k < knowns_.size(); ++k) full.row(knowns_[k]) = known.row(static_cast<Index>(k));
+    for (std::size_t u = 0; u < unknowns_.size(); ++u) full.row(unknowns_[u]) = unknown.row(static_cast<Index>(u));
+  }
   double bytes() const {
     return chol_.analyzed() ? chol_.factor_bytes() : 0.0;
   }
@@ -465,12 +479,8 @@ class CrossbarSolver::SparsePhases {
 
   void prepare(const circuits::Circuit& c) {
     ++batch_;
-    bias_ = roles_.bias(c);
-    injection_ = Eigen::VectorXd::Zero(c.num_nodes());
-    for (const auto& src : c.list<circuits::CurrentSource>()) {
-      if (src.to >= 0) injection_(src.to) += src.amps;
-      if (src.from >= 0) injection_(src.from) -= src.amps;
-    }
+    injection_ = node_injection(c);
+    bias_ = roles_.at_neurons(injection_);
     if (!reduced_) return;  // the direct way factors per phase
     wires_factor();
     // Y_KZ = L_KZ - L_KW L_WW^-1 L_WZ over the knowns K (inputs, then neurons) and the neurons Z,
@@ -564,9 +574,7 @@ class CrossbarSolver::SparsePhases {
     Eigen::MatrixXd rhs = Eigen::MatrixXd::Zero(w.num_unknowns(), count);
     w.subtract_known(known, rhs);
     w.solve(rhs);
-    full.resize(crossbar_.lowered.circuit.num_nodes(), count);
-    for (std::size_t k = 0; k < w.knowns().size(); ++k) full.row(w.knowns()[k]) = known.row(static_cast<Index>(k));
-    for (std::size_t u = 0; u < w.unknowns().size(); ++u) full.row(w.unknowns()[u]) = rhs.row(static_cast<Index>(u));
+    w.assemble(known, rhs, full);
   }
 
   double bytes() const {
@@ -632,9 +640,7 @@ class CrossbarSolver::SparsePhases {
       }
       sys.subtract_known(known, rhs);
       sys.solve(rhs);
-      full.resize(nodes, count);
-      for (std::size_t k = 0; k < sys.knowns().size(); ++k) full.row(sys.knowns()[k]) = known.row(static_cast<Index>(k));
-      for (std::size_t u = 0; u < sys.unknowns().size(); ++u) full.row(sys.unknowns()[u]) = rhs.row(static_cast<Index>(u));
+      sys.assemble(known, rhs, full);
       for (Index j = 0; j < count; ++j)
         for (int z = 0; z < roles_.num_neurons(); ++z)
           out.neurons(z, group[first + at(j)]) = full(roles_.neurons[at(z)], j);
@@ -676,7 +682,7 @@ class CrossbarSolver::DensePhases {
     DirichletSystem& w = *system_;
     w.fill(c);
     w.factorize();
-    bias_ = roles_.bias(c);
+    bias_ = roles_.at_neurons(node_injection(c));
     const int t = w.num_knowns();
     M_.resize(w.num_unknowns(), t);
     for (int k = 0; k < t; ++k) w.known_column(k, M_.col(k));
@@ -712,9 +718,7 @@ class CrossbarSolver::DensePhases {
     terminals.topRows(nx) = inputs.middleRows(first, count).transpose();
     terminals.bottomRows(neurons.rows()) = neurons.middleCols(first, count);
     const Eigen::MatrixXd internals = M_ * terminals;
-    full.resize(crossbar_.lowered.circuit.num_nodes(), count);
-    for (std::size_t k = 0; k < w.knowns().size(); ++k) full.row(w.knowns()[k]) = terminals.row(static_cast<Index>(k));
-    for (std::size_t u = 0; u < w.unknowns().size(); ++u) full.row(w.unknowns()[u]) = internals.row(static_cast<Index>(u));
+    w.assemble(terminals, internals, full);
   }
 
   double bytes() const { return system_->bytes() + 8.0 * static_cast<double>(M_.size() + Y_.size()); }
