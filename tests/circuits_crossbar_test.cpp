@@ -23,6 +23,7 @@
 #include "solvers/equilibrium.h"
 #include "solvers/newton.h"
 #include "solvers/ngspice.h"
+#include "solvers_support.h"
 
 using physlearn::circuits::build_drn;
 using physlearn::circuits::CrossbarParams;
@@ -101,15 +102,7 @@ TEST_CASE("crossbar: one device between two wire segments is the series formula"
   // One input (no inverted copy), no hidden layer, one linear output, no bias: a single device
   // from the input source to the output, which is nudged by beta towards 0 V. With wires, the
   // device sits between a row segment and a column segment: g_eff = 1 / (1/g + 2/g_w (+ 1/g_a)).
-  DrnParams p;
-  p.inputs = 1;
-  p.inverted_inputs = false;
-  p.hidden = {};
-  p.outputs = 1;
-  p.biases = false;
-  p.diode = "none";
-  LayeredNetwork net = build_drn(p, 1);
-  net.weights[0](0, 0) = 0.3;
+  const LayeredNetwork net = solvers_test::one_device(0.3);
   CrossbarParams params;
   params.wire_resistance = 1000.0;
   params.access_resistance = 2500.0;

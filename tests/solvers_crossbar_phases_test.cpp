@@ -220,15 +220,7 @@ TEST_CASE("crossbar phases: one device between wire segments follows the series 
   /// beta towards 0 V. On the crossbar the device sits between a row and a column segment and an
   /// access resistor: g_eff = 1 / (1/g + 2/g_w + 1/g_a), o = V g_eff / (g_eff + beta), and the
   /// device's own drop is the chain's current over g: g_eff (V - o) / g.
-  circuits::DrnParams p;
-  p.inputs = 1;
-  p.inverted_inputs = false;
-  p.hidden = {};
-  p.outputs = 1;
-  p.biases = false;
-  p.diode = "none";
-  LayeredNetwork net = circuits::build_drn(p, 1);
-  net.weights[0](0, 0) = 0.3;
+  const LayeredNetwork net = solvers_test::one_device(0.3);
   CrossbarParams params;
   params.wire_resistance = 1000.0;
   params.access_resistance = 2500.0;

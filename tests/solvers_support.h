@@ -99,6 +99,21 @@ inline Eigen::MatrixXd one_hot(Eigen::Index batch, Eigen::Index classes) {
   return y;
 }
 
+/// One input source (no inverted copy) joined to one linear output node by one conductance g,
+/// no hidden layer, no biases: a single device, whose answers are series formulas.
+inline physlearn::circuits::LayeredNetwork one_device(double g) {
+  physlearn::circuits::DrnParams p;
+  p.inputs = 1;
+  p.inverted_inputs = false;
+  p.hidden = {};
+  p.outputs = 1;
+  p.biases = false;
+  p.diode = "none";
+  physlearn::circuits::LayeredNetwork net = physlearn::circuits::build_drn(p, 1);
+  net.weights[0](0, 0) = g;
+  return net;
+}
+
 /// A small seeded DRN: `inputs` inputs (with inverted copies, gain 3), the given hidden layers,
 /// 3 outputs, conductances uniform in [0.05, 1], biases within +-0.5.
 inline physlearn::circuits::LayeredNetwork small_drn(std::vector<int> hidden, std::uint64_t seed,

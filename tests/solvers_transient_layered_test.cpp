@@ -18,24 +18,10 @@
 #include "solvers_support.h"
 
 using namespace physlearn;
+using solvers_test::one_device;  // with the output's capacitance C: an RC circuit, tau = C / g
 using solvers_test::small_drn;
 
 namespace {
-
-/// One input source V (no inverted copy) joined to one linear output node by one conductance g,
-/// no biases: with the output's capacitance C, an RC circuit of time constant C / g.
-circuits::LayeredNetwork one_device(double g) {
-  circuits::DrnParams p;
-  p.inputs = 1;
-  p.inverted_inputs = false;
-  p.hidden = {};
-  p.outputs = 1;
-  p.biases = false;
-  p.diode = "none";
-  circuits::LayeredNetwork net = circuits::build_drn(p, 1);
-  net.weights[0](0, 0) = g;
-  return net;
-}
 
 /// Tight integration and a settling tolerance of 1e-4 V, a million times the solution's error,
 /// so that settling times are exact to about 1e-7 (the crossing of |v - v_dc| = tol moves by the
